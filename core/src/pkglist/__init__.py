@@ -1,0 +1,125 @@
+"""pkglist: list packages from many platforms as the same normalized records.
+
+    >>> import pkglist
+    >>> for package in pkglist.iter_packages("harness", "packages", account="acme"):  # doctest: +SKIP
+    ...     print(package.name, package.version)
+
+Public names live in private modules and are re-exported here. They are
+imported on first use (PEP 562) so that ``pkglist --help`` and plugin
+discovery stay fast: importing the engine pulls in ``httpx`` and ``asyncio``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # Python API
+    "iter_packages": "_api",
+    "aiter_packages": "_api",
+    "ListOptions": "_options",
+    # records
+    "Package": "_model",
+    "Page": "_model",
+    "PACKAGE_FIELDS": "_model",
+    "converter": "_convert",
+    "package_to_dict": "_convert",
+    "format_datetime": "_convert",
+    "parse_timestamp": "items",
+    # writing providers
+    "Provider": "_provider",
+    "Listing": "_provider",
+    "Credential": "_provider",
+    "Connection": "_provider",
+    "Settings": "_provider",
+    "Query": "_query",
+    "option": "_query",
+    "query_options": "_query",
+    "PageNumber": "_paging",
+    "NextLink": "_paging",
+    "Cursor": "_paging",
+    "Paging": "_paging",
+    "decode_json": "_paging",
+    "derive_request": "_paging",
+    "join_url": "_urls",
+    "quote_segment": "_urls",
+    # plugins
+    "hookimpl": "_hookspecs",
+    "hookspec": "_hookspecs",
+    "PluginManager": "_plugins",
+    "PluginRecord": "_plugins",
+    "ProviderRecord": "_plugins",
+    "PluginWarning": "_plugins",
+    "get_plugin_manager": "_plugins",
+    # errors and warnings
+    "PkglistError": "_errors",
+    "UsageError": "_errors",
+    "PluginError": "_errors",
+    "ProviderError": "_errors",
+    "AuthError": "_errors",
+    "NotFoundError": "_errors",
+    "BadRequestError": "_errors",
+    "RateLimitedError": "_errors",
+    "ServerError": "_errors",
+    "NetworkError": "_errors",
+    "ProtocolError": "_errors",
+    "InvalidItemError": "_errors",
+    "PkglistWarning": "_errors",
+    "ListingChangedWarning": "_errors",
+    "InvalidItemWarning": "_errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pkglist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from ._api import aiter_packages, iter_packages
+    from ._convert import converter, format_datetime, package_to_dict
+    from ._errors import (
+        AuthError,
+        BadRequestError,
+        InvalidItemError,
+        InvalidItemWarning,
+        ListingChangedWarning,
+        NetworkError,
+        NotFoundError,
+        PkglistError,
+        PkglistWarning,
+        PluginError,
+        ProtocolError,
+        ProviderError,
+        RateLimitedError,
+        ServerError,
+        UsageError,
+    )
+    from ._hookspecs import hookimpl, hookspec
+    from ._model import PACKAGE_FIELDS, Package, Page
+    from ._options import ListOptions
+    from ._paging import Cursor, NextLink, PageNumber, Paging, decode_json, derive_request
+    from ._plugins import (
+        PluginManager,
+        PluginRecord,
+        PluginWarning,
+        ProviderRecord,
+        get_plugin_manager,
+    )
+    from ._provider import Connection, Credential, Listing, Provider, Settings
+    from ._query import Query, option, query_options
+    from ._urls import join_url, quote_segment
+    from .items import parse_timestamp

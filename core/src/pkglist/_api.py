@@ -1,0 +1,241 @@
+"""The Python API: ``iter_packages`` (sync) and ``aiter_packages`` (async).
+
+Both validate everything before returning (so a bad option raises at the
+call, not at the first ``next``) and drive the same async engine; the sync
+one runs it on a private event loop, a page at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import os
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from ._engine import Call, Progress, run
+from ._errors import UsageError
+from ._model import Package
+from ._options import ListOptions
+from ._plugins import PluginManager, get_plugin_manager
+from ._provider import Connection, Settings
+from ._query import build_query, query_options
+
+__all__ = ["aiter_packages", "iter_packages", "prepare"]
+
+_OPTION_NAMES = tuple(field.name for field in attrs.fields(ListOptions))
+
+
+def prepare(
+    provider: str,
+    listing: str,
+    values: Mapping[str, Any],
+    *,
+    manager: PluginManager | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Call | _EmulatedCall:
+    """Validate a listing call: query, common options and connection.
+
+    ``values`` mixes the listing's query options, the provider's credentials
+    and the common options (``base_url``, ``limit``...); ``None`` means not
+    given. With ``emulate`` the connection is resolved when the emulator starts.
+    """
+    manager = manager or get_plugin_manager()
+    environ = os.environ if environ is None else environ
+    chosen = manager.provider(provider)
+    chosen_listing = chosen.listing(listing)
+    where = f"{chosen.name} {chosen_listing.name}"
+    credential_names = {credential.name for credential in chosen.credentials}
+    query_names = {option.name for option in query_options(chosen_listing.query)}
+    common: dict[str, Any] = {}
+    credentials: dict[str, str | None] = {}
+    query_values: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in _OPTION_NAMES:
+            common[name] = value
+        elif name in credential_names:
+            credentials[name] = value
+        elif name in query_names:
+            query_values[name] = value
+        else:
+            known = [*_OPTION_NAMES, *credential_names, *query_names]
+            hint = difflib.get_close_matches(name, known, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise UsageError(f"{where}: unknown option {name!r}{suggestion}")
+    options = ListOptions.from_values(common, where=where)
+    if options.page_size is not None and options.page_size > chosen_listing.max_page_size:
+        raise UsageError(
+            f"{where}: --page-size must be at most {chosen_listing.max_page_size} for this listing, "
+            f"got {options.page_size}"
+        )
+    query = build_query(chosen_listing.query, query_values, where=where, environ=environ)
+    settings = Settings(
+        where=where, base_url=options.base_url, credentials=credentials, environ=environ
+    )
+    if options.emulate:
+        emulator = chosen.emulator()
+        if emulator is None:
+            raise UsageError(f"{where}: provider {chosen.name!r} has no emulator (--emulate)")
+        placeholder = Connection(base_url="http://127.0.0.1")  # replaced once the emulator runs
+        return _EmulatedCall(Call(manager, chosen, chosen_listing, query, options, placeholder), settings, emulator)
+    return Call(manager, chosen, chosen_listing, query, options, chosen.connect(settings))
+
+
+@attrs.frozen
+class _EmulatedCall:
+    """A call whose connection points at the provider's emulator, started on demand."""
+
+    call: Call
+    settings: Settings
+    emulator: Any
+
+
+async def _batches(
+    prepared: Call | _EmulatedCall, progress: Progress | None = None
+) -> AsyncIterator[list[Package]]:
+    if isinstance(prepared, Call):
+        async with contextlib.aclosing(run(prepared, progress=progress)) as batches:
+            async for batch in batches:
+                yield batch
+        return
+    from .testing import serve
+
+    call, emulator = prepared.call, prepared.emulator
+    with serve(emulator) as server:
+        settings = attrs.evolve(
+            prepared.settings,
+            base_url=server.url,
+            credentials={**emulator.credentials, **_given(prepared.settings.credentials)},
+            environ={},
+        )
+        live = attrs.evolve(call, connection=call.provider.connect(settings))
+        async with contextlib.aclosing(run(live, progress=progress)) as batches:
+            async for batch in batches:
+                yield batch
+
+
+def _given(credentials: Mapping[str, str | None]) -> dict[str, str]:
+    return {name: value for name, value in credentials.items() if value}
+
+
+def aiter_packages(
+    provider: str,
+    listing: str,
+    /,
+    *,
+    manager: PluginManager | None = None,
+    **options: Any,
+) -> AsyncIterator[Package]:
+    """List packages asynchronously::
+
+        async for package in pkglist.aiter_packages("harness", "packages", account="acme"):
+            ...
+
+    Keyword arguments are the listing's query options, the provider's
+    credentials (``api_key=``, ``token=``...) and the common options:
+    ``base_url``, ``limit``, ``page_size``, ``concurrency``, ``timeout``,
+    ``retries``, ``max_retry_wait``, ``max_pages``, ``raw``, ``skip_invalid``,
+    ``emulate``, ``ca_bundle``, ``insecure``. Invalid ones raise
+    :class:`~pkglist.UsageError` right away.
+    """
+    prepared = prepare(provider, listing, options, manager=manager)
+    return _flatten(_batches(prepared))
+
+
+async def _flatten(batches: AsyncIterator[list[Package]]) -> AsyncIterator[Package]:
+    async with contextlib.aclosing(batches):  # type: ignore[type-var]
+        async for batch in batches:
+            for package in batch:
+                yield package
+
+
+def iter_packages(
+    provider: str,
+    listing: str,
+    /,
+    *,
+    manager: PluginManager | None = None,
+    **options: Any,
+) -> Iterator[Package]:
+    """List packages; the same arguments as :func:`aiter_packages`::
+
+        for package in pkglist.iter_packages("cloudfoundry", "packages", space_guid=[...]):
+            print(package.name, package.version)
+
+    Pages are still fetched concurrently; close the iterator (or leave the
+    ``for`` loop) to cancel what is in flight.
+    """
+    prepared = prepare(provider, listing, options, manager=manager)
+    return _drive(_batches(prepared))
+
+
+def _drive(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _drive_here(batches)
+    return _drive_in_thread(batches)
+
+
+def _drive_here(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                batch = loop.run_until_complete(anext(batches))
+            except StopAsyncIteration:
+                return
+            yield from batch
+    finally:
+        try:
+            loop.run_until_complete(batches.aclose())  # type: ignore[attr-defined]
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def _drive_in_thread(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+    """Called from inside a running event loop (a notebook): run the engine on a
+    loop of its own in a worker thread and hand the batches over."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def worker() -> None:
+        async def pump() -> None:
+            async with contextlib.aclosing(batches):  # type: ignore[type-var]
+                async for batch in batches:
+                    while not stop.is_set():
+                        try:
+                            handoff.put(("batch", batch), timeout=0.1)
+                            break
+                        except queue.Full:
+                            await asyncio.sleep(0)
+                    if stop.is_set():
+                        return
+
+        try:
+            asyncio.run(pump())
+            handoff.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            handoff.put(("error", exc))
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield from value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.05)

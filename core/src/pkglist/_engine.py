@@ -1,0 +1,398 @@
+"""The one listing engine: pages in, normalized packages out, in server order.
+
+It fetches the first page, then either follows ``next`` requests one at a
+time, or, when pages are addressable by number, keeps up to ``concurrency``
+page requests in flight: up to the last page when the API announces it,
+speculatively beyond the last page known to exist when it does not. Pages are
+consumed in order, so packages come out in server order whatever the
+concurrency; whatever lies past the end is cancelled and dropped.
+
+Around that loop: retries with backoff, a rate-limit gate shared by all
+requests, de-duplication by id (a sliding window, so memory stays flat), loop
+guards (a repeated link, pages that only repeat what was listed, a page cap)
+and the early stop on ``limit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
+import httpx
+
+from ._errors import (
+    InvalidItemError,
+    InvalidItemWarning,
+    ListingChangedWarning,
+    NetworkError,
+    PluginError,
+    ProtocolError,
+)
+from ._http import (
+    RETRY_STATUSES,
+    OriginAuth,
+    RateGate,
+    RetryTiming,
+    error_for_status,
+    log_exchange,
+    logger,
+    make_client,
+    retry_after_seconds,
+)
+from ._model import Package, Page
+from ._options import ListOptions
+from ._paging import InvalidJSONError
+from ._plugins import PluginManager
+from ._provider import Connection, Listing, Provider
+from ._query import Query
+
+__all__ = ["Call", "Progress", "run"]
+
+#: How many recent package ids are remembered to drop duplicates (page shifts).
+DEDUP_WINDOW = 20_000
+#: Consecutive non-empty pages without a single new package before we call it a loop.
+REPEATED_PAGES_LIMIT = 3
+
+Progress = Callable[[int, int | None, int], None]
+
+
+@attrs.frozen
+class Call:
+    """Everything one listing run needs, validated."""
+
+    manager: PluginManager
+    provider: Provider
+    listing: Listing
+    query: Query
+    options: ListOptions
+    connection: Connection
+
+    @property
+    def where(self) -> str:
+        return f"{self.provider.name} {self.listing.name}"
+
+    @property
+    def page_size(self) -> int:
+        size = self.options.page_size or self.listing.page_size
+        if self.options.limit is not None:
+            size = min(size, self.options.limit)
+        return size
+
+
+async def run(call: Call, *, progress: Progress | None = None) -> AsyncIterator[list[Package]]:
+    """Batches of new packages (one per page), in server order."""
+    options = call.options
+    async with make_client(
+        concurrency=options.concurrency,
+        timeout=options.timeout,
+        ca_bundle=options.ca_bundle,
+        insecure=options.insecure,
+        verify=call.connection.verify,
+    ) as client:
+        runner = _Runner(call, client, progress)
+        async with contextlib.aclosing(runner.batches()) as batches:
+            async for batch in batches:
+                yield batch
+
+
+class _Runner:
+    def __init__(self, call: Call, client: httpx.AsyncClient, progress: Progress | None) -> None:
+        self.call = call
+        self.where = call.where
+        self.client = client
+        self.progress = progress
+        self.options = call.options
+        self.page_size = call.page_size
+        connection = call.connection
+        self.auth = OriginAuth(connection.base_url, connection.headers, connection.auth)
+        self.secrets = connection.secrets
+        self.gate = RateGate(cap=self.options.max_retry_wait)
+        self.timing = RetryTiming(base=self.options.retry_backoff, cap=self.options.max_retry_wait)
+        self.remaining = self.options.limit
+        self.total_items: int | None = None
+        self.requests = 0
+        self.duplicates = 0
+        hook = call.manager.hook
+        self.hook = hook
+        provider, listing, query = call.provider, call.listing, call.query
+        self.normalize: Callable[[Any], Any]
+        if call.manager.only_default("pkglist_normalize"):
+            self.normalize = lambda raw: provider.normalize(listing, query, raw)
+        else:
+            self.normalize = lambda raw: hook.pkglist_normalize(
+                provider=provider, listing=listing, query=query, raw=raw
+            )
+
+    # Packages ----------------------------------------------------------------------
+
+    async def batches(self) -> AsyncIterator[list[Package]]:
+        call = self.call
+        first = self.hook.pkglist_list_request(
+            provider=call.provider,
+            listing=call.listing,
+            query=call.query,
+            base_url=call.connection.base_url,
+            page_size=self.page_size,
+        )
+        if not isinstance(first, httpx.Request):
+            raise PluginError(f"{self.where}: no plugin built the first request (got {first!r:.60})")
+        seen: set[str] = set()
+        order: deque[str] = deque()
+        repeated = 0
+        emitted = 0
+        try:
+            async with contextlib.aclosing(self._pages(first)) as pages:
+                async for position, page in pages:
+                    duplicates_before = self.duplicates
+                    batch = self._packages(page, position, seen, order)
+                    if self.remaining is not None and len(batch) >= self.remaining:
+                        del batch[self.remaining :]
+                    if page.items and self.duplicates - duplicates_before == len(page.items):
+                        repeated += 1
+                        if repeated >= REPEATED_PAGES_LIMIT:
+                            raise ProtocolError(
+                                f"{self.where}: pages {position - repeated + 1}-{position} only repeat "
+                                "packages already listed; the server's pagination seems to loop"
+                            )
+                    else:
+                        repeated = 0
+                    emitted += len(batch)
+                    if self.remaining is not None:
+                        self.remaining -= len(batch)
+                    if self.progress is not None:
+                        self.progress(position, page.last_number, emitted)
+                    if batch:
+                        yield batch
+                    if self.remaining is not None and self.remaining <= 0:
+                        return
+        finally:
+            if self.duplicates:
+                warnings.warn(
+                    f"{self.where}: dropped {self.duplicates} duplicate package(s); "
+                    "the listing changed while it ran",
+                    ListingChangedWarning,
+                    stacklevel=2,
+                )
+
+    def _packages(self, page: Page, position: int, seen: set[str], order: deque[str]) -> list[Package]:
+        if page.total_items is not None:
+            if self.total_items is not None and page.total_items != self.total_items:
+                warnings.warn(
+                    f"{self.where}: the listing changed while it ran "
+                    f"(total went from {self.total_items} to {page.total_items} at page {position})",
+                    ListingChangedWarning,
+                    stacklevel=2,
+                )
+            self.total_items = page.total_items
+        batch: list[Package] = []
+        normalize = self.normalize
+        raw_wanted = self.options.raw
+        for index, raw in enumerate(page.items):
+            try:
+                package = normalize(raw)
+            except (InvalidItemError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                self._invalid_item(position, index, exc)
+                continue
+            if type(package) is not Package:
+                if not isinstance(package, Package):
+                    raise PluginError(
+                        f"{self.where}: normalizing returned {package!r:.60} instead of a Package"
+                    )
+            key = package.id
+            if key in seen:
+                self.duplicates += 1
+                continue
+            seen.add(key)
+            order.append(key)
+            if len(order) > DEDUP_WINDOW:
+                seen.discard(order.popleft())
+            if raw_wanted:
+                package = attrs.evolve(package, raw=raw)
+            batch.append(package)
+        return batch
+
+    def _invalid_item(self, position: int, index: int, exc: Exception) -> None:
+        reason = exc.message if isinstance(exc, InvalidItemError) else f"{type(exc).__name__}: {exc}"
+        message = f"{self.where}: page {position}, item {index + 1}: invalid item: {reason}"
+        if not self.options.skip_invalid:
+            raise InvalidItemError(message) from exc
+        warnings.warn(message + " (skipped)", InvalidItemWarning, stacklevel=3)
+
+    # Pages -------------------------------------------------------------------------
+
+    async def _pages(self, request: httpx.Request) -> AsyncIterator[tuple[int, Page]]:
+        position = 1
+        seen_urls = {hash(str(request.url))}
+        page = await self._fetch(request, position)
+        yield position, page
+        while page.next is not None:
+            if page.addressable and self.options.concurrency > 1:
+                async with contextlib.aclosing(self._pipeline(page, position)) as pipeline:
+                    async for item in pipeline:
+                        yield item
+                return
+            request = page.next
+            key = hash(str(request.url))
+            if key in seen_urls:
+                raise ProtocolError(
+                    f"{self.where}: the link to page {position + 1} repeats an earlier page "
+                    "(the server's pagination loops)"
+                )
+            seen_urls.add(key)
+            position += 1
+            self._check_cap(position)
+            page = await self._fetch(request, position)
+            yield position, page
+
+    async def _pipeline(self, start: Page, position: int) -> AsyncIterator[tuple[int, Page]]:
+        assert start.request_for is not None and start.number is not None
+        request_for = start.request_for
+        number = start.number
+        bound = start.last_number
+        next_number = number + 1
+        window = self.options.concurrency
+        pending: deque[asyncio.Task[Page]] = deque()
+        try:
+            while True:
+                wanted = None
+                if self.remaining is not None:
+                    wanted = number + max(1, math.ceil(self.remaining / self.page_size))
+                cap = number + (self.options.max_pages - position) + 1
+                while (
+                    len(pending) < window
+                    and (bound is None or next_number <= bound)
+                    and (wanted is None or next_number <= wanted)
+                    and next_number <= cap
+                ):
+                    fetch = self._fetch(request_for(next_number), position + len(pending) + 1)
+                    pending.append(asyncio.ensure_future(fetch))
+                    next_number += 1
+                if not pending:
+                    self._check_cap(position + 1)
+                    return
+                page = await pending.popleft()
+                position += 1
+                self._check_cap(position)
+                number = page.number if page.number is not None else number + 1
+                yield position, page
+                if page.next is None:
+                    return
+                if page.last_number is not None:
+                    bound = page.last_number
+                if bound is not None and number >= bound:
+                    bound = None  # the announced last page says there is more: go on speculatively
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    def _check_cap(self, position: int) -> None:
+        if position > self.options.max_pages:
+            raise ProtocolError(
+                f"{self.where}: stopped after {self.options.max_pages} pages without reaching the end "
+                "(raise the cap with --max-pages / max_pages)"
+            )
+
+    async def _fetch(self, request: httpx.Request, position: int) -> Page:
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.gate.wait()
+            self.requests += 1
+            response: httpx.Response | None = None
+            asked: float | None = None
+            try:
+                response = await self.client.send(request, auth=self.auth)
+            except ProtocolError as exc:
+                raise ProtocolError(f"{self.where}: page {position}: {exc.message}") from None
+            except httpx.TimeoutException as exc:
+                failure = f"timed out ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
+            else:
+                log_exchange(request, response, self.secrets)
+                self.gate.observe(response)
+                status = response.status_code
+                if 200 <= status < 300:
+                    try:
+                        return self._paginate(request, response, position)
+                    except InvalidJSONError as exc:
+                        failure = exc.message
+                elif status in RETRY_STATUSES:
+                    asked = retry_after_seconds(response)
+                    failure = f"HTTP {status}"
+                else:
+                    raise self._status_error(response, position)
+            if attempt > self.options.retries:
+                if response is not None and response.status_code in RETRY_STATUSES:
+                    raise self._status_error(response, position, attempts=attempt)
+                cls = ProtocolError if response is not None else NetworkError
+                raise cls(
+                    f"{self.where}: page {position}: gave up after {attempt} attempts: {failure}",
+                    provider=self.call.provider.name,
+                    listing=self.call.listing.name,
+                    page=position,
+                )
+            delay = self.timing.wait(attempt, asked)
+            if response is not None and response.status_code == 429:
+                self.gate.close_for(delay)
+            logger.info("%s: page %d: %s; retry %d in %.2fs", self.where, position, failure, attempt, delay)
+            await asyncio.sleep(delay)
+
+    def _status_error(self, response: httpx.Response, position: int, attempts: int | None = None) -> Exception:
+        call = self.call
+        return error_for_status(
+            response,
+            provider=call.provider.name,
+            listing=call.listing.name,
+            detail=call.provider.error_detail(response),
+            page=position,
+            attempts=attempts,
+        )
+
+    def _paginate(self, request: httpx.Request, response: httpx.Response, position: int) -> Page:
+        call = self.call
+        try:
+            page = self.hook.pkglist_paginate(
+                provider=call.provider,
+                listing=call.listing,
+                query=call.query,
+                request=request,
+                response=response,
+            )
+        except InvalidJSONError:
+            raise
+        except json.JSONDecodeError as exc:
+            raise InvalidJSONError(f"response body is not JSON ({exc.msg})") from None
+        except ProtocolError as exc:
+            raise ProtocolError(
+                f"{self.where}: page {position}: {exc.message}",
+                provider=call.provider.name,
+                listing=call.listing.name,
+                status=response.status_code,
+                page=position,
+            ) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ProtocolError(
+                f"{self.where}: page {position}: unexpected response body ({type(exc).__name__}: {exc})",
+                provider=call.provider.name,
+                listing=call.listing.name,
+                status=response.status_code,
+                page=position,
+            ) from exc
+        if not isinstance(page, Page):
+            raise PluginError(f"{self.where}: paginating returned {page!r:.60} instead of a Page")
+        return page
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] if text else "no details"

@@ -1,0 +1,400 @@
+"""HTTP plumbing: the client, origin-bound credentials, retry timing, rate-limit
+pacing and turning error responses into pkglist errors."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import ssl
+import time
+import warnings
+from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._errors import (
+    AuthError,
+    BadRequestError,
+    NotFoundError,
+    PkglistWarning,
+    ProtocolError,
+    ProviderError,
+    RateLimitedError,
+    ServerError,
+    UsageError,
+)
+from ._urls import origin_of
+
+__all__ = [
+    "OriginAuth",
+    "RateGate",
+    "RetryTiming",
+    "error_detail",
+    "error_for_status",
+    "make_client",
+    "retry_after_seconds",
+]
+
+logger = logging.getLogger("pkglist")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+USER_AGENT = "pkglist"
+
+
+class InsecureWarning(PkglistWarning):
+    """TLS verification was turned off."""
+
+
+class OriginAuth(httpx.Auth):
+    """Attach credential headers to requests for one origin only.
+
+    A request for any other origin is refused before it is sent, so a
+    credential can never leave the origin the user configured.
+    """
+
+    def __init__(self, origin_url: str, headers: Mapping[str, str], inner: httpx.Auth | None = None):
+        self.origin = origin_of(origin_url)
+        self._headers = dict(headers)
+        self._inner = inner
+        self.requires_response_body = bool(inner and inner.requires_response_body)
+
+    def __repr__(self) -> str:
+        return f"OriginAuth(origin={self.origin!r}, headers=<redacted>)"
+
+    def _check(self, request: httpx.Request) -> None:
+        if origin_of(request.url) != self.origin:
+            raise ProtocolError(
+                f"refusing to send a request to {_origin_text(request.url)}: "
+                "credentials are only sent to the configured origin"
+            )
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self._check(request)
+        request.headers.update(self._headers)
+        if self._inner is None:
+            yield request
+        else:
+            yield from self._inner.sync_auth_flow(request)
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self._check(request)
+        request.headers.update(self._headers)
+        if self._inner is None:
+            yield request
+            return
+        flow = self._inner.async_auth_flow(request)
+        response = yield await flow.__anext__()
+        while True:
+            try:
+                outgoing = await flow.asend(response)
+            except StopAsyncIteration:
+                return
+            response = yield outgoing
+
+
+def _origin_text(url: httpx.URL) -> str:
+    scheme, host, port = origin_of(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def make_client(
+    *,
+    concurrency: int,
+    timeout: float,
+    ca_bundle: str | None = None,
+    insecure: bool = False,
+    verify: bool = True,
+) -> httpx.AsyncClient:
+    """An ``AsyncClient`` sized for ``concurrency`` requests in flight.
+
+    TLS is verified by default against ``ca_bundle``, else ``SSL_CERT_FILE``
+    / ``SSL_CERT_DIR``, else the bundled certifi store; ``insecure`` (or a
+    provider connection that disables verification) turns it off, with a warning.
+    """
+    tls: ssl.SSLContext | bool
+    if insecure or not verify:
+        warnings.warn("TLS certificate verification is disabled", InsecureWarning, stacklevel=2)
+        tls = False
+    else:
+        tls = _ssl_context(ca_bundle)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        verify=tls,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"user-agent": USER_AGENT, "accept": "application/json"},
+    )
+
+
+def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    import os
+
+    cafile = ca_bundle or os.environ.get("SSL_CERT_FILE")
+    capath = None if ca_bundle else os.environ.get("SSL_CERT_DIR")
+    if not cafile and not capath:
+        return True
+    try:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    except (OSError, ssl.SSLError) as exc:
+        source = "--ca-bundle" if ca_bundle else "SSL_CERT_FILE/SSL_CERT_DIR"
+        raise UsageError(f"cannot load CA certificates from {source}: {exc.strerror or exc}") from None
+
+
+# Error responses ----------------------------------------------------------------------
+
+
+def error_detail(response: httpx.Response) -> str | None:
+    """The provider's own error text, from any error body shape we know,
+    whatever the content type says; plain text and HTML are summarized."""
+    content = response.content
+    if not content.strip():
+        return None
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
+        return _text_detail(content)
+    return _json_detail(body)
+
+
+def _json_detail(body: Any) -> str | None:
+    if isinstance(body, Mapping):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            parts = [_one_error(error) for error in errors[:3]]
+            return "; ".join(part for part in parts if part) or None
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return _one_error(error)
+        if isinstance(error, str):
+            message = body.get("message") or body.get("error_description")
+            return _clean(f"{error}: {message}" if isinstance(message, str) else error)
+        return _one_error(body)
+    if isinstance(body, str):
+        return _clean(body)
+    return None
+
+
+def _one_error(error: Any) -> str | None:
+    if not isinstance(error, Mapping):
+        return _clean(str(error)) if error else None
+    title = error.get("title") or error.get("type")
+    message = error.get("detail") or error.get("message") or error.get("error_description")
+    code = error.get("code")
+    parts = [str(part) for part in (title, message) if isinstance(part, (str, int)) and part != ""]
+    if not parts and isinstance(code, (str, int)):
+        parts = [str(code)]
+    param = error.get("param")
+    text = ": ".join(parts)
+    if isinstance(param, str) and param:
+        text += f" (parameter {param})"
+    return _clean(text) or None
+
+
+def _text_detail(content: bytes) -> str | None:
+    text = content[:2000].decode("utf-8", "replace")
+    lowered = text.lower()
+    if "<html" in lowered or "<!doctype" in lowered:
+        start = lowered.find("<title>")
+        end = lowered.find("</title>")
+        if start != -1 and end > start:
+            return _clean("HTML page: " + text[start + 7 : end])
+        return "HTML page"
+    return _clean(text)
+
+
+def _clean(text: str, limit: int = 300) -> str:
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_class(status: int) -> type[ProviderError]:
+    if status in (401, 403):
+        return AuthError
+    if status == 404:
+        return NotFoundError
+    if status in (400, 409, 422):
+        return BadRequestError
+    if status == 429:
+        return RateLimitedError
+    if 300 <= status < 400:
+        return ProtocolError
+    return ServerError
+
+
+def error_for_status(
+    response: httpx.Response,
+    *,
+    provider: str,
+    listing: str,
+    detail: str | None,
+    page: int | None,
+    attempts: int | None = None,
+) -> ProviderError:
+    status = response.status_code
+    reason = response.reason_phrase or ""
+    where = f"{provider} {listing}"
+    text = f"HTTP {status} {reason}".rstrip()
+    if 300 <= status < 400:
+        text += " (unexpected redirect)"
+    if detail:
+        text += f": {detail}"
+    if page is not None:
+        text += f" (page {page}"
+        text += f", gave up after {attempts} attempts)" if attempts and attempts > 1 else ")"
+    return error_class(status)(
+        f"{where}: {text}",
+        provider=provider,
+        listing=listing,
+        status=status,
+        detail=detail,
+        page=page,
+    )
+
+
+# Waiting ------------------------------------------------------------------------------
+
+
+def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -> float | None:
+    """How long the server asks us to wait: ``Retry-After`` (seconds or HTTP date),
+    then a rate-limit reset header (epoch seconds or seconds from now), then a
+    ``retryAfter`` field in a JSON body. ``None`` when it does not say."""
+    now = time.time() if now is None else now
+    header = response.headers.get("retry-after")
+    if header:
+        header = header.strip()
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(header)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                return max(0.0, when.timestamp() - now)
+    reset = _reset_seconds(response.headers, now)
+    if reset is not None:
+        return reset
+    try:
+        body = json.loads(response.content) if response.content else None
+    except (ValueError, RecursionError):
+        body = None
+    if isinstance(body, Mapping):
+        for holder in (body, body.get("error")):
+            if isinstance(holder, Mapping):
+                value = holder.get("retryAfter")
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+                    return float(value)
+    return None
+
+
+def _reset_seconds(headers: httpx.Headers, now: float) -> float | None:
+    value = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    # Large values are epoch seconds (CF, Metabind); small ones a delta (IETF draft).
+    return max(0.0, number - now) if number > 1_000_000_000 else max(0.0, number)
+
+
+@attrs.frozen
+class RetryTiming:
+    """Exponential backoff with full jitter, and the cap on any single wait."""
+
+    base: float = 0.25
+    cap: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+
+    def wait(self, attempt: int, asked: float | None) -> float:
+        if asked is None:
+            return self.backoff(attempt)
+        return min(self.cap, asked) + random.uniform(0, 0.1)
+
+
+class RateGate:
+    """Shared by every request of a listing so that concurrency slows down to the
+    provider's rate limit instead of hammering it.
+
+    It learns from ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset``: once the
+    requests left in the window are used up (counting the ones in flight) new
+    requests wait for the reset. A 429 closes the gate for everyone for the
+    time the server asked (capped).
+    """
+
+    def __init__(self, cap: float) -> None:
+        self._cap = cap
+        self._open_at = 0.0
+        self._remaining: int | None = None
+        self._reset_at: float = 0.0
+
+    async def wait(self) -> None:
+        while True:
+            now = time.monotonic()
+            if now < self._open_at:
+                await asyncio.sleep(self._open_at - now)
+                continue
+            if self._remaining is not None:
+                if self._remaining <= 0 and now < self._reset_at:
+                    await asyncio.sleep(min(self._reset_at - now, self._cap))
+                    self._remaining = None
+                    continue
+                self._remaining -= 1
+            return
+
+    def observe(self, response: httpx.Response) -> None:
+        headers = response.headers
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is None:
+            return
+        try:
+            left = int(float(remaining))
+        except ValueError:
+            return
+        wall = time.time()
+        reset = _reset_seconds(headers, wall)
+        reset_at = time.monotonic() + min(reset if reset is not None else 1.0, self._cap)
+        if self._remaining is None or reset_at > self._reset_at + 0.5 or left < self._remaining:
+            self._remaining = left
+        self._reset_at = max(self._reset_at, reset_at) if left <= 0 else reset_at
+
+    def close_for(self, seconds: float) -> None:
+        self._open_at = max(self._open_at, time.monotonic() + min(seconds, self._cap))
+
+
+# Debug logging -----------------------------------------------------------------------
+
+
+def log_exchange(request: httpx.Request, response: httpx.Response | None, secrets: tuple[str, ...]) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    headers = {key: _redact(key, value, secrets) for key, value in request.headers.items()}
+    status = f"{response.status_code} in {response.elapsed.total_seconds():.3f}s" if response else "no response"
+    logger.debug("%s %s %s -> %s", request.method, _redact_url(str(request.url), secrets), headers, status)
+
+
+_SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
+
+
+def _redact(key: str, value: str, secrets: tuple[str, ...]) -> str:
+    if key.lower() in _SECRET_HEADERS or any(secret and secret in value for secret in secrets):
+        return "[redacted]"
+    return value
+
+
+def _redact_url(url: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            url = url.replace(secret, "[redacted]")
+    return url

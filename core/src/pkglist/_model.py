@@ -1,0 +1,68 @@
+"""The normalized record every provider produces, and the page a response becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["PACKAGE_FIELDS", "Package", "Page"]
+
+
+@attrs.frozen(slots=True, hash=False)
+class Package:
+    """One package, the same shape whatever the provider.
+
+    ``extra`` holds the provider-specific fields worth keeping, with snake_case
+    keys and already-normalized values; ``raw`` is the provider's untouched
+    item and is only filled in when asked for (``raw=True`` / ``--raw``).
+    """
+
+    provider: str
+    listing: str
+    id: str
+    name: str
+    version: str | None = None
+    package_type: str | None = None
+    state: str | None = None
+    scope: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    raw: Mapping[str, Any] | None = None
+
+
+PACKAGE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Package))
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """What one response contributes to a listing.
+
+    ``items`` are the raw provider items in server order. ``next`` is the
+    request for the following page, or ``None`` when this page is the last.
+
+    When pages are addressable by number, ``number`` is this page's number,
+    ``request_for(n)`` builds the request for page ``n`` and ``last_number``
+    is the number of the last page if the API tells it: the engine then fetches
+    the following pages concurrently (and, without ``last_number``, a window of
+    pages ahead speculatively). ``total_items`` is the provider's item count,
+    used to notice a listing that changes while it runs.
+    """
+
+    items: Sequence[Any]
+    next: httpx.Request | None = None
+    number: int | None = None
+    last_number: int | None = None
+    total_items: int | None = None
+    request_for: Callable[[int], httpx.Request] | None = attrs.field(default=None, eq=False)
+
+    @property
+    def addressable(self) -> bool:
+        return self.number is not None and self.request_for is not None

@@ -1,0 +1,80 @@
+"""The options every listing shares, in the CLI and the Python API alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import UsageError
+
+__all__ = ["ListOptions", "RESERVED_NAMES"]
+
+
+@attrs.frozen(kw_only=True)
+class ListOptions:
+    """How to run a listing (not what to list: that is the listing's query).
+
+    ``limit`` stops after that many packages; ``page_size`` defaults to the
+    listing's own default; ``concurrency`` bounds the requests in flight;
+    ``retries`` is the number of retries per request (429, 502/503/504,
+    connection errors, timeouts, unreadable bodies), each waiting with
+    exponential backoff from ``retry_backoff`` seconds with jitter, or what
+    ``Retry-After`` / rate-limit reset headers ask, never longer than
+    ``max_retry_wait`` seconds; ``max_pages``
+    stops a listing that never ends. ``skip_invalid`` reports and skips an
+    item that cannot be normalized instead of failing.
+    """
+
+    base_url: str | None = None
+    limit: int | None = None
+    page_size: int | None = None
+    concurrency: int = 8
+    timeout: float = 30.0
+    retries: int = 5
+    retry_backoff: float = 0.25
+    max_retry_wait: float = 60.0
+    max_pages: int = 20_000
+    raw: bool = False
+    skip_invalid: bool = False
+    emulate: bool = False
+    ca_bundle: str | None = None
+    insecure: bool = False
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], *, where: str) -> ListOptions:
+        """Build from user values (``None`` means not given), with one-line errors."""
+        given = {name: value for name, value in values.items() if value is not None}
+        for name, low in _MINIMUMS.items():
+            if name not in given:
+                continue
+            value = given[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UsageError(f"{where}: --{_flag(name)} must be a number, got {value!r}")
+            if value < low or (name in _STRICT and value <= low):
+                bound = f"greater than {low}" if name in _STRICT else f"at least {low}"
+                raise UsageError(f"{where}: --{_flag(name)} must be {bound}, got {value}")
+        if given.get("concurrency", 1) > 64:
+            raise UsageError(f"{where}: --concurrency must be at most 64, got {given['concurrency']}")
+        return cls(**given)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+_MINIMUMS: dict[str, float] = {
+    "limit": 1,
+    "page_size": 1,
+    "concurrency": 1,
+    "timeout": 0,
+    "retries": 0,
+    "retry_backoff": 0,
+    "max_retry_wait": 0,
+    "max_pages": 1,
+}
+_STRICT = {"timeout"}
+
+#: Keyword names a provider's query fields and credentials must not use.
+RESERVED_NAMES = frozenset(field.name for field in attrs.fields(ListOptions)) | {"manager"}

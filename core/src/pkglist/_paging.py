@@ -1,0 +1,262 @@
+"""Paging strategies a provider picks instead of writing its own loop.
+
+A strategy builds the first request of a listing and turns each decoded
+response body into a :class:`~pkglist.Page`. Strategies only read and build
+``httpx`` objects; the engine does the I/O, the concurrency and the loop
+guards. Three shapes cover the APIs we know:
+
+* :class:`PageNumber`: ``?page=N&size=M``, 0- or 1-based, ending on a
+  has-more flag, a total page count, a null next link, or a short/empty page.
+  Pages are addressable, so the engine fetches them concurrently.
+* :class:`NextLink`: follow an absolute or relative href found in the body.
+* :class:`Cursor`: pass a token from the body back as a query parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from ._errors import ProtocolError
+from ._model import Page
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "Cursor",
+    "NextLink",
+    "PageNumber",
+    "Paging",
+    "QueryParams",
+    "decode_json",
+    "derive_request",
+    "lookup",
+]
+
+QueryParams = Sequence[tuple[str, str | int | float | bool]]
+_MISSING: Any = object()
+
+
+class Paging(Protocol):
+    """What every paging strategy offers."""
+
+    def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request: ...
+
+    def paginate(self, request: httpx.Request, body: Any) -> Page: ...
+
+
+class InvalidJSONError(ProtocolError):
+    """The body is not JSON (often a truncated or proxied response, so it is retried)."""
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON, whatever its content type claims."""
+    import json
+
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        content_type = response.headers.get("content-type", "no content type").split(";")[0]
+        preview = response.content[:60].decode("utf-8", "replace")
+        preview = "".join(ch if ch.isprintable() else " " for ch in preview).strip()
+        shown = f": {preview!r}" if preview else " (empty body)"
+        raise InvalidJSONError(f"response body is not JSON ({content_type}){shown}") from None
+
+
+def lookup(body: Any, path: str) -> Any:
+    """The value at a dotted ``path`` in ``body``; ``_MISSING`` if a key is absent."""
+    value = body
+    walked = []
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            where = ".".join(walked) or "the response body"
+            raise ProtocolError(f"expected a JSON object at {where!r}, got {_kind(value)}")
+        walked.append(key)
+        value = value.get(key, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def _items(body: Any, path: str) -> list[Any]:
+    value = lookup(body, path)
+    if value is _MISSING:
+        raise ProtocolError(f"response has no {path!r} list")
+    if not isinstance(value, list):
+        raise ProtocolError(f"expected a list at {path!r}, got {_kind(value)}")
+    return value
+
+
+def _count(body: Any, path: str | None) -> int | None:
+    if path is None:
+        return None
+    value = lookup(body, path)
+    if value is _MISSING or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProtocolError(f"expected a non-negative integer at {path!r}, got {value!r:.40}")
+    return value
+
+
+def _text(body: Any, path: str) -> str | None:
+    value = lookup(body, path)
+    if value is _MISSING or value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"expected a string at {path!r}, got {_kind(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _int_param(request: httpx.Request, name: str) -> int | None:
+    value = request.url.params.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def derive_request(request: httpx.Request, url: httpx.URL | str) -> httpx.Request:
+    """A request like ``request`` (method, headers, extensions) for another URL."""
+    import httpx
+
+    headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
+    return httpx.Request(request.method, url, headers=headers, extensions=request.extensions)
+
+
+def _build(url: str, params: QueryParams) -> httpx.Request:
+    import httpx
+
+    return httpx.Request("GET", url, params=[(key, _param(value)) for key, value in params])
+
+
+def _param(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@attrs.frozen
+class PageNumber:
+    """Numbered pages: ``?{page_param}=N&{size_param}=M``.
+
+    ``items`` is the dotted path of the item list. The listing ends on an
+    empty page, on a page shorter than the requested size (unless
+    ``short_page_ends`` is false), when ``has_more`` is false, when
+    ``next_link`` is null, or at the last page given by ``total_pages``.
+    When ``next_link`` is set, sequential paging follows the server's href;
+    concurrent paging addresses pages by number.
+    """
+
+    items: str
+    page_param: str = "page"
+    size_param: str = "size"
+    first: int = 0
+    has_more: str | None = None
+    total_pages: str | None = None
+    total_items: str | None = None
+    next_link: str | None = None
+    short_page_ends: bool = True
+
+    def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
+        return _build(url, [*params, (self.page_param, self.first), (self.size_param, page_size)])
+
+    def request_for(self, request: httpx.Request, number: int) -> httpx.Request:
+        return derive_request(request, request.url.copy_set_param(self.page_param, str(number)))
+
+    def paginate(self, request: httpx.Request, body: Any) -> Page:
+        items = _items(body, self.items)
+        number = _int_param(request, self.page_param)
+        if number is None:
+            number = self.first
+        size = _int_param(request, self.size_param)
+        total_pages = _count(body, self.total_pages)
+        last = None if total_pages is None else self.first + max(total_pages, 1) - 1
+        href = None
+        ended = not items or (self.short_page_ends and size is not None and len(items) < size)
+        if self.has_more is not None:
+            more = lookup(body, self.has_more)
+            if more is not _MISSING and more is not None:
+                if not isinstance(more, bool):
+                    raise ProtocolError(f"expected a boolean at {self.has_more!r}, got {_kind(more)}")
+                ended = ended or not more
+        if self.next_link is not None:
+            href = _text(body, self.next_link)
+            ended = ended or href is None
+        if last is not None and number >= last:
+            ended = True
+        following = None
+        if not ended:
+            following = (
+                derive_request(request, request.url.join(href))
+                if href is not None
+                else self.request_for(request, number + 1)
+            )
+        return Page(
+            items=items,
+            next=following,
+            number=number,
+            last_number=last,
+            total_items=_count(body, self.total_items),
+            request_for=functools.partial(self.request_for, request),
+        )
+
+
+@attrs.frozen
+class NextLink:
+    """Follow the href at the dotted path ``next`` (absolute or relative); null ends."""
+
+    items: str
+    next: str
+    size_param: str | None = None
+    total_items: str | None = None
+
+    def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
+        extra = [(self.size_param, page_size)] if self.size_param else []
+        return _build(url, [*params, *extra])
+
+    def paginate(self, request: httpx.Request, body: Any) -> Page:
+        items = _items(body, self.items)
+        href = _text(body, self.next)
+        following = None
+        if href is not None and items:
+            following = derive_request(request, request.url.join(href))
+        return Page(items=items, next=following, total_items=_count(body, self.total_items))
+
+
+@attrs.frozen
+class Cursor:
+    """Pass the token at the dotted path ``token`` back as ``?{param}=token``; absent ends."""
+
+    items: str
+    token: str
+    param: str = "cursor"
+    size_param: str | None = None
+    total_items: str | None = None
+
+    def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
+        extra = [(self.size_param, page_size)] if self.size_param else []
+        return _build(url, [*params, *extra])
+
+    def paginate(self, request: httpx.Request, body: Any) -> Page:
+        items = _items(body, self.items)
+        token = _text(body, self.token)
+        following = None
+        if token is not None and items:
+            following = derive_request(request, request.url.copy_set_param(self.param, token))
+        return Page(items=items, next=following, total_items=_count(body, self.total_items))

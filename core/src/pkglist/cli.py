@@ -1,0 +1,431 @@
+"""The ``pkglist`` command.
+
+Every provider listing becomes ``pkglist <provider> <listing>``, its options
+generated from the listing's query class and the provider's credentials, so
+the CLI and the Python API never drift. Data goes to stdout, everything else
+to stderr; errors are one line (the traceback only with ``--debug``). Heavy
+modules (the engine, httpx) are imported inside commands.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+import click
+
+from ._errors import PkglistError, PkglistWarning, UsageError
+
+if TYPE_CHECKING:
+    from ._plugins import PluginManager
+    from ._provider import Listing, Provider
+
+__all__ = ["cli", "main"]
+
+EXIT_INTERRUPTED = 130
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _manager(ctx: click.Context) -> PluginManager:
+    from ._plugins import PluginManager, get_plugin_manager, set_plugin_manager
+
+    root = ctx.find_root()
+    if root.params.get("no_plugins"):
+        if not isinstance(root.obj, PluginManager):
+            root.obj = PluginManager(entry_points=False)
+            set_plugin_manager(root.obj)
+        return root.obj
+    return get_plugin_manager()
+
+
+def _debugging(ctx: click.Context | None) -> bool:
+    while ctx is not None:
+        if ctx.params.get("debug"):
+            return True
+        ctx = ctx.parent
+    return "--debug" in sys.argv[1:]
+
+
+class _RootGroup(click.Group):
+    """Built-in commands plus one lazily built group per installed provider."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*sorted(self.commands), *_manager(ctx).providers()]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            return command
+        providers = _manager(ctx).providers()
+        if cmd_name in providers:
+            return _provider_group(providers[cmd_name].provider)
+        return None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        if self.get_command(ctx, name) is None and not name.startswith("-"):
+            _manager(ctx).provider(name)  # raises a UsageError with a "did you mean"
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_RootGroup, context_settings=_CONTEXT)
+@click.version_option(package_name="pkglist", message="pkglist %(version)s")
+@click.option("--debug", is_flag=True, help="Log HTTP exchanges (secrets redacted) and show tracebacks.")
+@click.option("--no-plugins", is_flag=True, help="Run with the built-ins only; load no installed plugin.")
+def cli(debug: bool, no_plugins: bool) -> None:
+    """List packages from many platforms as the same normalized records.
+
+    \b
+    pkglist providers                         installed providers and their listings
+    pkglist plugins                           installed plugin distributions
+    pkglist <provider> <listing> [options]    e.g. pkglist harness packages --account acme
+    pkglist emulate <provider> [--port N]     serve a provider's emulator on loopback
+    """
+
+
+# Listing commands -------------------------------------------------------------------
+
+
+def _provider_group(provider: Provider) -> click.Group:
+    group = click.Group(
+        name=provider.name,
+        help=provider.title or f"Listings of the {provider.name} provider.",
+        context_settings=_CONTEXT,
+    )
+    for listing in provider.listings:
+        group.add_command(_listing_command(provider, listing))
+    return group
+
+
+def _listing_command(provider: Provider, listing: Listing) -> click.Command:
+    from ._query import query_options
+
+    params: list[click.Parameter] = []
+    for opt in query_options(listing.query):
+        notes = []
+        if opt.required:
+            notes.append("required")
+        if opt.envvar:
+            notes.append(f"env {opt.envvar}")
+        if opt.multiple:
+            notes.append("repeatable")
+        help_text = opt.help + (f" [{'; '.join(notes)}]" if notes else "")
+        kind: Any = {"int": click.INT, "float": click.FLOAT}.get(opt.kind, click.STRING)
+        if opt.choices is not None:
+            kind = click.Choice(opt.choices)
+        if opt.is_flag:
+            decls = [f"{opt.flag}/--no-{opt.flag[2:]}"] if opt.default else [opt.flag]
+            params.append(click.Option(decls, opt.name, is_flag=True, default=None, help=help_text))
+        else:
+            params.append(
+                click.Option(
+                    [opt.flag],
+                    opt.name,
+                    type=kind,
+                    multiple=opt.multiple,
+                    metavar=opt.metavar,
+                    help=help_text,
+                )
+            )
+    for credential in provider.credentials:
+        env = f" [env {' / '.join(credential.envvars)}]" if credential.envvars else ""
+        params.append(click.Option([credential.flag], credential.name, help=credential.help + env))
+    params.extend(_common_options(provider))
+
+    def callback(**values: Any) -> None:
+        _run_listing(provider, listing, values)
+
+    return click.Command(
+        name=listing.name,
+        params=params,
+        callback=callback,
+        help=listing.help,
+        short_help=listing.help.split(". ")[0],
+        context_settings=_CONTEXT,
+    )
+
+
+def _common_options(provider: Provider) -> list[click.Option]:
+    from ._output import FORMATS
+
+    base = f" [default {provider.default_base_url}]" if provider.default_base_url else ""
+    env = f" [env {' / '.join(provider.base_url_envvars)}]" if provider.base_url_envvars else ""
+    return [
+        click.Option(["-o", "--output"], type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="Output format: table for people, json (one array), jsonl, csv."),
+        click.Option(["--fields"], metavar="F1,F2", help="Columns to output (package fields or extra.<key>)."),
+        click.Option(["--limit"], type=click.INT, help="Stop after this many packages."),
+        click.Option(["--page-size"], type=click.INT, help="Items per page (default: the listing's)."),
+        click.Option(["--concurrency"], type=click.INT, help="Page requests in flight [default 8]."),
+        click.Option(["--base-url"], metavar="URL", help="API base URL." + base + env),
+        click.Option(["--timeout"], type=click.FLOAT, help="Seconds per request [default 30]."),
+        click.Option(["--retries"], type=click.INT, help="Retries per request [default 5]."),
+        click.Option(["--max-retry-wait"], type=click.FLOAT, help="Cap on one wait in seconds [default 60]."),
+        click.Option(["--max-pages"], type=click.INT, help="Stop a listing after this many pages [default 20000]."),
+        click.Option(["--raw"], is_flag=True, default=None, help="Include the provider's own item."),
+        click.Option(["--skip-invalid"], is_flag=True, default=None,
+                     help="Report and skip items that cannot be normalized instead of failing."),
+        click.Option(["--emulate"], is_flag=True, default=None,
+                     help="List from the provider's built-in emulator on a loopback port."),
+        click.Option(["--ca-bundle"], metavar="FILE", help="CA certificates to verify TLS with [env SSL_CERT_FILE]."),
+        click.Option(["--insecure"], is_flag=True, default=None, help="Do not verify TLS certificates (prints a warning)."),
+        click.Option(["--debug"], is_flag=True, default=None, help="Log HTTP exchanges and show tracebacks."),
+    ]
+
+
+_CLI_ONLY = ("output", "fields", "debug")
+
+
+def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -> None:
+    import asyncio
+
+    from ._api import prepare
+    from ._output import make_writer, parse_fields
+
+    ctx = click.get_current_context()
+    fmt = values.pop("output")
+    fields = parse_fields(values.pop("fields"))
+    values.pop("debug", None)
+    prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
+    writer = make_writer(fmt, sys.stdout, fields=fields, raw=bool(values.get("raw")))
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not _debugging(ctx) else None
+    count = asyncio.run(_write_all(prepared, writer, progress))
+    if progress is not None:
+        progress.clear()
+    if count == 0 and fmt == "table":
+        click.echo("pkglist: no packages", err=True)
+
+
+async def _write_all(prepared: Any, writer: Any, progress: _Progress | None) -> int:
+    import contextlib
+
+    from ._api import _batches
+
+    count = 0
+    async with contextlib.aclosing(_batches(prepared, progress)) as batches:
+        async for batch in batches:
+            writer.write(batch)
+            count += len(batch)
+    writer.close()
+    return count
+
+
+class _Progress:
+    """``123 packages, page 4/200`` on a terminal's stderr, for listings that take a while."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._started = time.monotonic()
+        self._shown_at = 0.0
+        self._visible = False
+
+    def __call__(self, position: int, last: int | None, emitted: int) -> None:
+        now = time.monotonic()
+        if now - self._started < 1.0 or now - self._shown_at < 0.1:
+            return
+        self._shown_at = now
+        pages = f"page {position}" + (f"/{last}" if last is not None else "")
+        self._stream.write(f"\r\x1b[K{emitted} packages, {pages}")
+        self._stream.flush()
+        self._visible = True
+
+    def clear(self) -> None:
+        if self._visible:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+
+
+# Built-in commands --------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def providers(ctx: click.Context, as_json: bool) -> None:
+    """Installed providers, their listings and the plugins that provide them."""
+    records = _manager(ctx).providers()
+    rows = [
+        {
+            "provider": name,
+            "listings": [listing.name for listing in record.provider.listings],
+            "plugin": record.plugin,
+            "version": record.version,
+            "title": record.provider.title,
+        }
+        for name, record in records.items()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("pkglist: no providers installed (pip install pkglist-harness, ...)", err=True)
+        return
+    _print_table(
+        ["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"],
+        [[row["provider"], ", ".join(row["listings"]), row["plugin"], row["version"]] for row in rows],
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """Plugin distributions registered in the 'pkglist' entry-point group, and their status."""
+    import attrs
+
+    records = _manager(ctx).plugins()
+    if as_json:
+        click.echo(json.dumps([attrs.asdict(record) for record in records], indent=2))
+        return
+    if not records:
+        click.echo("pkglist: no plugins installed", err=True)
+        return
+    _print_table(
+        ["PLUGIN", "VERSION", "STATUS", "PROVIDERS", "HOOKS", "ENTRY POINT"],
+        [
+            [
+                record.name,
+                record.version,
+                record.status + (f" ({record.reason})" if record.reason else ""),
+                ", ".join(record.providers) or "-",
+                ", ".join(record.hooks) or "-",
+                record.entry_point,
+            ]
+            for record in records
+        ],
+    )
+
+
+@cli.command()
+@click.argument("provider")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.INT, default=0, help="Port (default: a free one).")
+@click.option("--packages", type=click.IntRange(min=0), help="Size of the seeded data set.")
+@click.option("--seed", type=click.INT, default=0, show_default=True, help="Seed of the data set.")
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every response.")
+@click.pass_context
+def emulate(
+    ctx: click.Context, provider: str, host: str, port: int, packages: int | None, seed: int, latency: float
+) -> None:
+    """Serve PROVIDER's emulator on loopback until interrupted."""
+    from .testing import EmulatorServer
+
+    chosen = _manager(ctx).provider(provider)
+    emulator = chosen.emulator(packages=packages, seed=seed)
+    if emulator is None:
+        raise UsageError(f"provider {provider!r} has no emulator")
+    try:
+        server = EmulatorServer(emulator, host=host, port=port, latency=latency / 1000)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    credentials = " ".join(
+        f"--{name.replace('_', '-')} {value}" for name, value in emulator.credentials.items()
+    )
+    click.echo(server.url)
+    click.echo(
+        f"pkglist: serving the {chosen.name} emulator at {server.url}"
+        + (f" (credentials: {credentials})" if credentials else "")
+        + "; Ctrl-C stops it",
+        err=True,
+    )
+    sys.stdout.flush()
+    server.serve_forever()
+
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max([len(headers[i]), *(len(row[i]) for row in rows)]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+# Entry point -----------------------------------------------------------------------------
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, *_: Any, **__: Any
+) -> None:
+    sys.stderr.write(f"pkglist: warning: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 runtime error, 2 usage, 130 interrupted)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    warnings.simplefilter("default", PkglistWarning)
+    warnings.showwarning = _show_warning
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="pkglist: %(message)s", stream=sys.stderr)
+        logging.getLogger("pkglist").setLevel(logging.DEBUG)
+    try:
+        cli.main(args=args, prog_name="pkglist", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return _interrupted()
+    except click.UsageError as exc:
+        return _fail(_click_usage(exc), 2, exc, debug)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code, exc, debug)
+    except PkglistError as exc:
+        return _fail(exc.message, exc.exit_code, exc, debug)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except BrokenPipeError:
+        return _broken_pipe()
+    except Exception as exc:  # noqa: BLE001 - one line instead of a traceback
+        return _fail(f"internal error: {type(exc).__name__}: {exc}", 1, exc, debug)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _broken_pipe()
+    return 0
+
+
+def _click_usage(exc: click.UsageError) -> str:
+    message = " ".join(exc.format_message().split())
+    if exc.ctx is not None:
+        message += f" (see '{exc.ctx.command_path} --help')"
+    return message
+
+
+def _fail(message: str, code: int, exc: BaseException, debug: bool) -> int:
+    _flush_stdout()
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(f"pkglist: error: {' '.join(message.split())}\n")
+    return code
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def _interrupted() -> int:
+    _flush_stdout()
+    sys.stderr.write("pkglist: interrupted\n")
+    return EXIT_INTERRUPTED
+
+
+def _broken_pipe() -> int:
+    import os
+
+    # Python would complain when flushing stdout at exit; point it at /dev/null.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
+def run() -> NoReturn:
+    sys.exit(main())

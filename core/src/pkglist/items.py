@@ -1,0 +1,180 @@
+"""Reading fields out of raw provider items, for normalizers.
+
+Providers disagree on everything: timestamps come as millisecond integers,
+millisecond strings, epoch seconds or ISO 8601; booleans and counts are
+sometimes missing, sometimes ``null``. These helpers read one field each and
+raise :class:`InvalidItemError` with the field's name when the value has the
+wrong type, so a normalizer built from them never fails with a bare
+``KeyError`` or ``TypeError`` on a hostile item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from ._errors import InvalidItemError
+
+__all__ = [
+    "as_object",
+    "optional_bool",
+    "optional_int",
+    "optional_list",
+    "optional_object",
+    "optional_str",
+    "optional_timestamp",
+    "parse_timestamp",
+    "require_str",
+    "snake_case",
+]
+
+TimestampUnit = Literal["auto", "s", "ms"]
+
+# Epoch values at or above this are milliseconds: as seconds it is the year 5138.
+_MS_THRESHOLD = 100_000_000_000
+_NUMERIC = re.compile(r"-?\d+(\.\d+)?")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime | None:
+    """Turn any timestamp a provider sends into an aware UTC ``datetime``.
+
+    Accepts epoch numbers (``unit`` ``"s"`` or ``"ms"``, or ``"auto"`` to
+    decide by magnitude), the same as digit strings, and ISO 8601 strings (a
+    missing offset means UTC). ``None`` and ``""`` give ``None``.
+
+    >>> parse_timestamp(1736360000123).isoformat()
+    '2025-01-08T18:13:20.123000+00:00'
+    >>> parse_timestamp("2024-03-25T10:00:00Z").isoformat()
+    '2024-03-25T10:00:00+00:00'
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMERIC.fullmatch(text):
+            return _from_epoch(float(text) if "." in text else int(text), unit)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a timestamp: {_preview(value)}") from None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    if isinstance(value, (int, float)):
+        return _from_epoch(value, unit)
+    raise ValueError(f"not a timestamp: {_preview(value)}")
+
+
+def _from_epoch(number: float, unit: TimestampUnit) -> datetime:
+    if unit == "ms" or (unit == "auto" and abs(number) >= _MS_THRESHOLD):
+        number = number / 1000
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"timestamp out of range: {number!r}") from None
+
+
+def snake_case(name: str) -> str:
+    """``downloadsCount`` -> ``downloads_count``; ``registryUUID`` -> ``registry_uuid``."""
+    return _CAMEL_BOUNDARY.sub("_", name).replace("-", "_").lower()
+
+
+def as_object(raw: object, what: str = "item") -> Mapping[str, Any]:
+    """The raw item itself, which must be a JSON object."""
+    if not isinstance(raw, Mapping):
+        raise InvalidItemError(f"{what} is not a JSON object but {_kind(raw)}")
+    return raw
+
+
+def require_str(item: Mapping[str, Any], key: str) -> str:
+    """A field that must be present as a non-empty string (numbers are accepted and stringified)."""
+    value = item.get(key)
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value is None or value == "":
+        raise InvalidItemError(f"field {key!r} is missing")
+    raise InvalidItemError(f"field {key!r} must be a string, got {_kind(value)}")
+
+
+def optional_str(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidItemError(f"field {key!r} must be a string, got {_kind(value)}")
+
+
+def optional_int(item: Mapping[str, Any], key: str) -> int | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise InvalidItemError(f"field {key!r} must be an integer, got {_kind(value)}")
+
+
+def optional_bool(item: Mapping[str, Any], key: str) -> bool | None:
+    value = item.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise InvalidItemError(f"field {key!r} must be a boolean, got {_kind(value)}")
+
+
+def optional_list(item: Mapping[str, Any], key: str) -> list[Any]:
+    """A list field; missing or ``null`` gives ``[]``."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise InvalidItemError(f"field {key!r} must be a list, got {_kind(value)}")
+
+
+def optional_object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An object field; missing or ``null`` gives ``{}``."""
+    value = item.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise InvalidItemError(f"field {key!r} must be an object, got {_kind(value)}")
+
+
+def optional_timestamp(
+    item: Mapping[str, Any], key: str, *, unit: TimestampUnit = "auto"
+) -> datetime | None:
+    try:
+        return parse_timestamp(item.get(key), unit=unit)
+    except ValueError as exc:
+        raise InvalidItemError(f"field {key!r}: {exc}") from None
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _preview(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
