@@ -22,6 +22,7 @@ import attrs
 
 from ._errors import ProtocolError
 from ._model import Page
+from ._urls import origin_of
 
 if TYPE_CHECKING:
     import httpx
@@ -139,6 +140,17 @@ def derive_request(request: httpx.Request, url: httpx.URL | str) -> httpx.Reques
     return httpx.Request(request.method, url, headers=headers, extensions=request.extensions)
 
 
+def _follow(request: httpx.Request, href: str) -> httpx.Request:
+    """The request for a next link, which must stay on the request's origin."""
+    url = request.url.join(href)
+    if origin_of(url) != origin_of(request.url):
+        raise ProtocolError(
+            f"refusing to follow a next link to another origin ({url.scheme}://{url.host}"
+            f"{':' + str(url.port) if url.port else ''}); credentials stay with the configured origin"
+        )
+    return derive_request(request, url)
+
+
 def _build(url: str, params: QueryParams) -> httpx.Request:
     import httpx
 
@@ -203,9 +215,7 @@ class PageNumber:
         following = None
         if not ended:
             following = (
-                derive_request(request, request.url.join(href))
-                if href is not None
-                else self.request_for(request, number + 1)
+                _follow(request, href) if href is not None else self.request_for(request, number + 1)
             )
         return Page(
             items=items,
@@ -235,7 +245,7 @@ class NextLink:
         href = _text(body, self.next)
         following = None
         if href is not None and items:
-            following = derive_request(request, request.url.join(href))
+            following = _follow(request, href)
         return Page(items=items, next=following, total_items=_count(body, self.total_items))
 
 
