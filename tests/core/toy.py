@@ -19,10 +19,9 @@ import base64
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
-
 import pkglist
 from pkglist import items as fields
 from pkglist.testing import Request, Response
@@ -33,15 +32,17 @@ TOY_KEY = "toy-secret-key-123"
 @attrs.frozen(kw_only=True)
 class ToyQuery(pkglist.Query):
     team: str = pkglist.option(help="Team whose packages to list.", envvar="TOY_TEAM")
-    kind: tuple[str, ...] = pkglist.option(
-        default=(), help="Package kinds.", choices=("lib", "app", "tool")
-    )
+    kind: tuple[str, ...] = pkglist.option(default=(), help="Package kinds.", choices=("lib", "app", "tool"))
     search: str | None = pkglist.option(default=None, help="Substring of the name.")
 
 
 def _listing(name: str, paging: pkglist.Paging) -> pkglist.Listing:
     return pkglist.Listing(
-        name=name, query=ToyQuery, paging=paging, help=f"Toy packages ({name} paging).", max_page_size=50,
+        name=name,
+        query=ToyQuery,
+        paging=paging,
+        help=f"Toy packages ({name} paging).",
+        max_page_size=50,
         default_page_size=20,
     )
 
@@ -50,9 +51,17 @@ class ToyProvider(pkglist.Provider):
     name = "toy"
     title = "A toy packages API for the core's tests."
     listings = (
-        _listing("numbered", pkglist.PageNumber(
-            items="items", page_param="page", size_param="per_page", first=1,
-            total_pages="pages", total_items="total")),
+        _listing(
+            "numbered",
+            pkglist.PageNumber(
+                items="items",
+                page_param="page",
+                size_param="per_page",
+                first=1,
+                total_pages="pages",
+                total_items="total",
+            ),
+        ),
         _listing("hasmore", pkglist.PageNumber(items="items", first=0, has_more="hasMore")),
         _listing("linked", pkglist.NextLink(items="items", next="links.next", size_param="size")),
         _listing("cursor", pkglist.Cursor(items="items", token="cursor", param="cursor", size_param="size")),
@@ -106,7 +115,7 @@ def make_items(count: int, start: int = 0) -> list[dict[str, Any]]:
 class ToyEmulator:
     """Serves ``team`` "core" with ``packages`` items; other teams are 404."""
 
-    credentials = {"api_key": TOY_KEY}
+    credentials: ClassVar[dict[str, str]] = {"api_key": TOY_KEY}
 
     def __init__(self, packages: int = 12, team: str = "core") -> None:
         self.team = team

@@ -13,7 +13,7 @@ import difflib
 import os
 import queue
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -74,15 +74,15 @@ def prepare(
             f"got {options.page_size}"
         )
     query = build_query(chosen_listing.query, query_values, where=where, environ=environ)
-    settings = Settings(
-        where=where, base_url=options.base_url, credentials=credentials, environ=environ
-    )
+    settings = Settings(where=where, base_url=options.base_url, credentials=credentials, environ=environ)
     if options.emulate:
         emulator = chosen.emulator()
         if emulator is None:
             raise UsageError(f"{where}: provider {chosen.name!r} has no emulator (--emulate)")
         placeholder = Connection(base_url="http://127.0.0.1")  # replaced once the emulator runs
-        return _EmulatedCall(Call(manager, chosen, chosen_listing, query, options, placeholder), settings, emulator)
+        return _EmulatedCall(
+            Call(manager, chosen, chosen_listing, query, options, placeholder), settings, emulator
+        )
     return Call(manager, chosen, chosen_listing, query, options, chosen.connect(settings))
 
 
@@ -97,7 +97,7 @@ class _EmulatedCall:
 
 async def _batches(
     prepared: Call | _EmulatedCall, progress: Progress | None = None
-) -> AsyncIterator[list[Package]]:
+) -> AsyncGenerator[list[Package], None]:
     if isinstance(prepared, Call):
         async with contextlib.aclosing(run(prepared, progress=progress)) as batches:
             async for batch in batches:
@@ -130,7 +130,7 @@ def aiter_packages(
     *,
     manager: PluginManager | None = None,
     **options: Any,
-) -> AsyncIterator[Package]:
+) -> AsyncGenerator[Package, None]:
     """List packages asynchronously::
 
         async for package in pkglist.aiter_packages("harness", "packages", account="acme"):
@@ -147,8 +147,8 @@ def aiter_packages(
     return _flatten(_batches(prepared))
 
 
-async def _flatten(batches: AsyncIterator[list[Package]]) -> AsyncIterator[Package]:
-    async with contextlib.aclosing(batches):  # type: ignore[type-var]
+async def _flatten(batches: AsyncGenerator[list[Package], None]) -> AsyncGenerator[Package, None]:
+    async with contextlib.aclosing(batches):
         async for batch in batches:
             for package in batch:
                 yield package
@@ -174,7 +174,7 @@ def iter_packages(
     return _drive(_batches(prepared))
 
 
-def _drive(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+def _drive(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -182,7 +182,7 @@ def _drive(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
     return _drive_in_thread(batches)
 
 
-def _drive_here(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+def _drive_here(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -193,13 +193,13 @@ def _drive_here(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
             yield from batch
     finally:
         try:
-            loop.run_until_complete(batches.aclose())  # type: ignore[attr-defined]
+            loop.run_until_complete(batches.aclose())
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
 
 
-def _drive_in_thread(batches: AsyncIterator[list[Package]]) -> Iterator[Package]:
+def _drive_in_thread(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
     """Called from inside a running event loop (a notebook): run the engine on a
     loop of its own in a worker thread and hand the batches over."""
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
@@ -207,7 +207,7 @@ def _drive_in_thread(batches: AsyncIterator[list[Package]]) -> Iterator[Package]
 
     def worker() -> None:
         async def pump() -> None:
-            async with contextlib.aclosing(batches):  # type: ignore[type-var]
+            async with contextlib.aclosing(batches):
                 async for batch in batches:
                     while not stop.is_set():
                         try:

@@ -7,20 +7,20 @@ aware datetimes from ISO strings or epoch numbers (seconds or milliseconds).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
-from .items import parse_timestamp
 from ._model import Package
+from .items import parse_timestamp
 
 __all__ = ["converter", "format_datetime", "package_to_dict"]
 
 
 def format_datetime(value: datetime) -> str:
-    text = value.astimezone(timezone.utc).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -35,9 +35,7 @@ converter = cattrs.Converter()
 converter.register_unstructure_hook(datetime, format_datetime)
 converter.register_structure_hook(datetime, _structure_datetime)
 
-_unstructure_package: Callable[[Package], dict[str, Any]] = make_dict_unstructure_fn(
-    Package, converter
-)
+_unstructure_package: Callable[[Package], dict[str, Any]] = make_dict_unstructure_fn(Package, converter)
 converter.register_unstructure_hook(Package, _unstructure_package)
 
 

@@ -21,7 +21,7 @@ import json
 import math
 import warnings
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import attrs
@@ -86,7 +86,7 @@ class Call:
         return size
 
 
-async def run(call: Call, *, progress: Progress | None = None) -> AsyncIterator[list[Package]]:
+async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator[list[Package], None]:
     """Batches of new packages (one per page), in server order."""
     options = call.options
     async with make_client(
@@ -132,7 +132,7 @@ class _Runner:
 
     # Packages ----------------------------------------------------------------------
 
-    async def batches(self) -> AsyncIterator[list[Package]]:
+    async def batches(self) -> AsyncGenerator[list[Package], None]:
         call = self.call
         first = self.hook.pkglist_list_request(
             provider=call.provider,
@@ -200,11 +200,8 @@ class _Runner:
             except (InvalidItemError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 self._invalid_item(position, index, exc)
                 continue
-            if type(package) is not Package:
-                if not isinstance(package, Package):
-                    raise PluginError(
-                        f"{self.where}: normalizing returned {package!r:.60} instead of a Package"
-                    )
+            if type(package) is not Package and not isinstance(package, Package):
+                raise PluginError(f"{self.where}: normalizing returned {package!r:.60} instead of a Package")
             key = package.id
             if key in seen:
                 self.duplicates += 1
@@ -227,7 +224,7 @@ class _Runner:
 
     # Pages -------------------------------------------------------------------------
 
-    async def _pages(self, request: httpx.Request) -> AsyncIterator[tuple[int, Page]]:
+    async def _pages(self, request: httpx.Request) -> AsyncGenerator[tuple[int, Page], None]:
         position = 1
         seen_urls = {hash(str(request.url))}
         page = await self._fetch(request, position)
@@ -251,8 +248,9 @@ class _Runner:
             page = await self._fetch(request, position)
             yield position, page
 
-    async def _pipeline(self, start: Page, position: int) -> AsyncIterator[tuple[int, Page]]:
-        assert start.request_for is not None and start.number is not None
+    async def _pipeline(self, start: Page, position: int) -> AsyncGenerator[tuple[int, Page], None]:
+        assert start.request_for is not None
+        assert start.number is not None
         request_for = start.request_for
         number = start.number
         bound = start.last_number
@@ -347,7 +345,9 @@ class _Runner:
             logger.info("%s: page %d: %s; retry %d in %.2fs", self.where, position, failure, attempt, delay)
             await asyncio.sleep(delay)
 
-    def _status_error(self, response: httpx.Response, position: int, attempts: int | None = None) -> Exception:
+    def _status_error(
+        self, response: httpx.Response, position: int, attempts: int | None = None
+    ) -> Exception:
         call = self.call
         return error_for_status(
             response,

@@ -10,19 +10,19 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "BadRequestError",
+    "InvalidItemError",
+    "InvalidItemWarning",
+    "ListingChangedWarning",
     "NetworkError",
     "NotFoundError",
     "PkglistError",
     "PkglistWarning",
-    "ListingChangedWarning",
     "PluginError",
     "ProtocolError",
     "ProviderError",
     "RateLimitedError",
     "ServerError",
     "UsageError",
-    "InvalidItemError",
-    "InvalidItemWarning",
 ]
 
 

@@ -81,9 +81,7 @@ class OriginAuth(httpx.Auth):
         else:
             yield from self._inner.sync_auth_flow(request)
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._check(request)
         request.headers.update(self._headers)
         if self._inner is None:
@@ -380,7 +378,9 @@ def log_exchange(request: httpx.Request, response: httpx.Response | None, secret
     if not logger.isEnabledFor(logging.DEBUG):
         return
     headers = {key: _redact(key, value, secrets) for key, value in request.headers.items()}
-    status = f"{response.status_code} in {response.elapsed.total_seconds():.3f}s" if response else "no response"
+    status = (
+        f"{response.status_code} in {response.elapsed.total_seconds():.3f}s" if response else "no response"
+    )
     logger.debug("%s %s %s -> %s", request.method, _redact_url(str(request.url), secrets), headers, status)
 
 

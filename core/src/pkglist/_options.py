@@ -9,7 +9,7 @@ import attrs
 
 from ._errors import UsageError
 
-__all__ = ["ListOptions", "RESERVED_NAMES"]
+__all__ = ["RESERVED_NAMES", "ListOptions"]
 
 
 @attrs.frozen(kw_only=True)

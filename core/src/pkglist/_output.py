@@ -43,9 +43,8 @@ def parse_fields(text: str | None) -> tuple[str, ...] | None:
             continue
         hint = difflib.get_close_matches(field, PACKAGE_FIELDS, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        raise UsageError(
-            f"--fields: unknown field {field!r}{suggestion} (fields: {', '.join(PACKAGE_FIELDS)}, extra.<key>)"
-        )
+        known = ", ".join(PACKAGE_FIELDS)
+        raise UsageError(f"--fields: unknown field {field!r}{suggestion} (fields: {known}, extra.<key>)")
     return fields
 
 

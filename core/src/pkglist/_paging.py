@@ -71,7 +71,7 @@ def decode_json(response: httpx.Response) -> Any:
 def lookup(body: Any, path: str) -> Any:
     """The value at a dotted ``path`` in ``body``; ``_MISSING`` if a key is absent."""
     value = body
-    walked = []
+    walked: list[str] = []
     for key in path.split("."):
         if not isinstance(value, Mapping):
             where = ".".join(walked) or "the response body"
@@ -214,9 +214,7 @@ class PageNumber:
             ended = True
         following = None
         if not ended:
-            following = (
-                _follow(request, href) if href is not None else self.request_for(request, number + 1)
-            )
+            following = _follow(request, href) if href is not None else self.request_for(request, number + 1)
         return Page(
             items=items,
             next=following,

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -207,15 +207,11 @@ class PluginManager:
         return tuple(sorted(names))
 
     def _collect_providers(self, plugin: object, plugin_name: str) -> list[Provider]:
-        impls = [
-            impl
-            for impl in self._pm.hook.pkglist_providers.get_hookimpls()
-            if impl.plugin is plugin
-        ]
+        impls = [impl for impl in self._pm.hook.pkglist_providers.get_hookimpls() if impl.plugin is plugin]
         providers: list[Provider] = []
         for impl in impls:
             try:
-                result = impl.function()
+                result: Iterable[Provider] | None = impl.function()  # type: ignore[assignment]
                 found = list(result or ())
             except Exception as exc:  # noqa: BLE001 - a failing plugin must not take others down
                 raise PluginError(f"pkglist_providers failed: {_one_line(exc)}") from None
@@ -228,9 +224,7 @@ class PluginManager:
             names.add(provider.name)
             taken = self._providers.get(provider.name)
             if taken is not None:
-                raise PluginError(
-                    f"provider {provider.name!r} is already provided by {taken.plugin!r}"
-                )
+                raise PluginError(f"provider {provider.name!r} is already provided by {taken.plugin!r}")
         return providers
 
     def _fail(self, name: str, version: str, spec: str, reason: str) -> None:
@@ -314,13 +308,18 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _trace_before(hook_name: str, hook_impls: list[Any], kwargs: Mapping[str, Any]) -> None:
+def _trace_before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
     args = ", ".join(f"{key}={_short(value)}" for key, value in kwargs.items())
     impls = ", ".join(impl.plugin_name for impl in reversed(hook_impls))
     print(f"pkglist: hook {hook_name}({args}) -> [{impls}]", file=sys.stderr)
 
 
-def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: Mapping[str, Any]) -> None:
+def _trace_after(
+    outcome: pluggy.Result[Any],
+    hook_name: str,
+    hook_impls: Sequence[pluggy.HookImpl],
+    kwargs: Mapping[str, Any],
+) -> None:
     exc = outcome.exception
     shown = f"raised {_one_line(exc)}" if exc is not None else _short(outcome.get_result())
     print(f"pkglist: hook {hook_name} = {shown}", file=sys.stderr)
@@ -350,4 +349,3 @@ def set_plugin_manager(manager: PluginManager | None) -> None:
     """Replace the process-wide manager (the CLI's ``--no-plugins``; tests)."""
     global _default_manager
     _default_manager = manager
-

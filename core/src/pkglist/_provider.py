@@ -149,9 +149,7 @@ class Provider:
 
     # The three stages (the default plugin calls these) -----------------------
 
-    def list_request(
-        self, listing: Listing, query: Query, base_url: str, page_size: int
-    ) -> httpx.Request:
+    def list_request(self, listing: Listing, query: Query, base_url: str, page_size: int) -> httpx.Request:
         """The first request of ``listing``."""
         raise NotImplementedError(f"{type(self).__name__}.list_request")
 

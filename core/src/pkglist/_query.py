@@ -18,7 +18,6 @@ default is required.
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 import types
 import typing
@@ -100,9 +99,18 @@ class QueryOption:
         return self.kind == "bool" and not self.multiple
 
 
-@functools.cache
+_OPTIONS_CACHE: dict[type, tuple[QueryOption, ...]] = {}
+
+
 def query_options(query_type: type[Query]) -> tuple[QueryOption, ...]:
     """The options of a query class, in declaration order."""
+    cached = _OPTIONS_CACHE.get(query_type)
+    if cached is None:
+        cached = _OPTIONS_CACHE[query_type] = _read_options(query_type)
+    return cached
+
+
+def _read_options(query_type: type[Query]) -> tuple[QueryOption, ...]:
     if not (isinstance(query_type, type) and attrs.has(query_type)):
         raise PluginError(f"{query_type!r} is not an attrs query class")
     hints = typing.get_type_hints(query_type)
@@ -110,9 +118,7 @@ def query_options(query_type: type[Query]) -> tuple[QueryOption, ...]:
     for field in attrs.fields(query_type):
         meta = field.metadata.get(_METADATA_KEY)
         if meta is None:
-            raise PluginError(
-                f"{query_type.__qualname__}.{field.name} is not declared with pkglist.option()"
-            )
+            raise PluginError(f"{query_type.__qualname__}.{field.name} is not declared with pkglist.option()")
         kind, multiple = _kind_of(hints[field.name], f"{query_type.__qualname__}.{field.name}")
         result.append(
             QueryOption(

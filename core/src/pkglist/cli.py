@@ -158,9 +158,16 @@ def _common_options(provider: Provider) -> list[click.Option]:
     base = f" [default {provider.default_base_url}]" if provider.default_base_url else ""
     env = f" [env {' / '.join(provider.base_url_envvars)}]" if provider.base_url_envvars else ""
     return [
-        click.Option(["-o", "--output"], type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="Output format: table for people, json (one array), jsonl, csv."),
-        click.Option(["--fields"], metavar="F1,F2", help="Columns to output (package fields or extra.<key>)."),
+        click.Option(
+            ["-o", "--output"],
+            type=click.Choice(FORMATS),
+            default="table",
+            show_default=True,
+            help="Output format: table for people, json (one array), jsonl, csv.",
+        ),
+        click.Option(
+            ["--fields"], metavar="F1,F2", help="Columns to output (package fields or extra.<key>)."
+        ),
         click.Option(["--limit"], type=click.INT, help="Stop after this many packages."),
         click.Option(["--page-size"], type=click.INT, help="Items per page (default: the listing's)."),
         click.Option(["--concurrency"], type=click.INT, help="Page requests in flight [default 8]."),
@@ -168,14 +175,31 @@ def _common_options(provider: Provider) -> list[click.Option]:
         click.Option(["--timeout"], type=click.FLOAT, help="Seconds per request [default 30]."),
         click.Option(["--retries"], type=click.INT, help="Retries per request [default 5]."),
         click.Option(["--max-retry-wait"], type=click.FLOAT, help="Cap on one wait in seconds [default 60]."),
-        click.Option(["--max-pages"], type=click.INT, help="Stop a listing after this many pages [default 20000]."),
+        click.Option(
+            ["--max-pages"], type=click.INT, help="Stop a listing after this many pages [default 20000]."
+        ),
         click.Option(["--raw"], is_flag=True, default=None, help="Include the provider's own item."),
-        click.Option(["--skip-invalid"], is_flag=True, default=None,
-                     help="Report and skip items that cannot be normalized instead of failing."),
-        click.Option(["--emulate"], is_flag=True, default=None,
-                     help="List from the provider's built-in emulator on a loopback port."),
-        click.Option(["--ca-bundle"], metavar="FILE", help="CA certificates to verify TLS with [env SSL_CERT_FILE]."),
-        click.Option(["--insecure"], is_flag=True, default=None, help="Do not verify TLS certificates (prints a warning)."),
+        click.Option(
+            ["--skip-invalid"],
+            is_flag=True,
+            default=None,
+            help="Report and skip items that cannot be normalized instead of failing.",
+        ),
+        click.Option(
+            ["--emulate"],
+            is_flag=True,
+            default=None,
+            help="List from the provider's built-in emulator on a loopback port.",
+        ),
+        click.Option(
+            ["--ca-bundle"], metavar="FILE", help="CA certificates to verify TLS with [env SSL_CERT_FILE]."
+        ),
+        click.Option(
+            ["--insecure"],
+            is_flag=True,
+            default=None,
+            help="Do not verify TLS certificates (prints a warning).",
+        ),
         click.Option(["--debug"], is_flag=True, default=None, help="Log HTTP exchanges and show tracebacks."),
     ]
 
@@ -251,25 +275,33 @@ class _Progress:
 def providers(ctx: click.Context, as_json: bool) -> None:
     """Installed providers, their listings and the plugins that provide them."""
     records = _manager(ctx).providers()
-    rows = [
-        {
-            "provider": name,
-            "listings": [listing.name for listing in record.provider.listings],
-            "plugin": record.plugin,
-            "version": record.version,
-            "title": record.provider.title,
-        }
-        for name, record in records.items()
-    ]
     if as_json:
+        rows = [
+            {
+                "provider": name,
+                "title": record.provider.title,
+                "listings": [listing.name for listing in record.provider.listings],
+                "plugin": record.plugin,
+                "version": record.version,
+            }
+            for name, record in records.items()
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
-    if not rows:
+    if not records:
         click.echo("pkglist: no providers installed (pip install pkglist-harness, ...)", err=True)
         return
     _print_table(
         ["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"],
-        [[row["provider"], ", ".join(row["listings"]), row["plugin"], row["version"]] for row in rows],
+        [
+            [
+                name,
+                ", ".join(listing.name for listing in record.provider.listings),
+                record.plugin,
+                record.version,
+            ]
+            for name, record in records.items()
+        ],
     )
 
 
@@ -309,7 +341,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 @click.option("--port", type=click.INT, default=0, help="Port (default: a free one).")
 @click.option("--packages", type=click.IntRange(min=0), help="Size of the seeded data set.")
 @click.option("--seed", type=click.INT, default=0, show_default=True, help="Seed of the data set.")
-@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every response.")
+@click.option(
+    "--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every response."
+)
 @click.pass_context
 def emulate(
     ctx: click.Context, provider: str, host: str, port: int, packages: int | None, seed: int, latency: float

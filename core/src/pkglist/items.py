@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ._errors import InvalidItemError
@@ -63,8 +63,8 @@ def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime 
         except ValueError:
             raise ValueError(f"not a timestamp: {_preview(value)}") from None
         if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     if isinstance(value, (int, float)):
         return _from_epoch(value, unit)
     raise ValueError(f"not a timestamp: {_preview(value)}")
@@ -74,7 +74,7 @@ def _from_epoch(number: float, unit: TimestampUnit) -> datetime:
     if unit == "ms" or (unit == "auto" and abs(number) >= _MS_THRESHOLD):
         number = number / 1000
     try:
-        return datetime.fromtimestamp(number, tz=timezone.utc)
+        return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"timestamp out of range: {number!r}") from None
 
@@ -150,9 +150,7 @@ def optional_object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     raise InvalidItemError(f"field {key!r} must be an object, got {_kind(value)}")
 
 
-def optional_timestamp(
-    item: Mapping[str, Any], key: str, *, unit: TimestampUnit = "auto"
-) -> datetime | None:
+def optional_timestamp(item: Mapping[str, Any], key: str, *, unit: TimestampUnit = "auto") -> datetime | None:
     try:
         return parse_timestamp(item.get(key), unit=unit)
     except ValueError as exc:

@@ -81,9 +81,7 @@ class Response:
         return cls.raw(body, status, headers, content_type)
 
     @classmethod
-    def text(
-        cls, text: str, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Response:
+    def text(cls, text: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         return cls.raw(text.encode(), status, headers, "text/plain; charset=utf-8")
 
     @classmethod

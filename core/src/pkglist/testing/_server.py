@@ -194,7 +194,9 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(response.status)
             for key, value in response.headers:
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(response.body if fault == "drop_mid_body" else payload)))
+            self.send_header(
+                "Content-Length", str(len(response.body if fault == "drop_mid_body" else payload))
+            )
             self.end_headers()
             if fault == "drop_mid_body":
                 self.wfile.write(payload[: len(payload) // 2])
@@ -241,4 +243,3 @@ def serve(
     return EmulatorServer(
         emulator, host=host, port=port, latency=latency, faults=faults, external_url=external_url
     ).start()
-

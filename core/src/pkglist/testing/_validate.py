@@ -25,7 +25,8 @@ def validate_package(package: object, *, provider: str | None = None, listing: s
         assert package.listing == listing, f"listing {package.listing!r} != {listing!r}"
     for name in ("provider", "listing", "id", "name"):
         value = getattr(package, name)
-        assert isinstance(value, str) and value, f"{name} must be a non-empty string: {value!r}"
+        assert isinstance(value, str), f"{name} must be a string: {value!r}"
+        assert value, f"{name} must not be empty"
     for name in _OPTIONAL_TEXT:
         value = getattr(package, name)
         assert value is None or isinstance(value, str), f"{name} must be a string or None: {value!r}"
@@ -36,6 +37,7 @@ def validate_package(package: object, *, provider: str | None = None, listing: s
             assert value.utcoffset() == timedelta(0), f"{name} must be aware UTC: {value!r}"
     assert isinstance(package.extra, Mapping), "extra must be a mapping"
     for key in package.extra:
-        assert isinstance(key, str) and _SNAKE.fullmatch(key), f"extra key {key!r} is not snake_case"
+        assert isinstance(key, str), f"extra key {key!r} is not a string"
+        assert _SNAKE.fullmatch(key), f"extra key {key!r} is not snake_case"
     assert package.raw is None or isinstance(package.raw, Mapping), "raw must be a mapping or None"
     json.dumps(package_to_dict(package, raw=True))

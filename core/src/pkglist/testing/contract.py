@@ -159,7 +159,9 @@ class ProviderContract:
         options = self.call_options(server, emulator)
 
         async def collect() -> list[Package]:
-            return [p async for p in aiter_packages(self.provider, self.listing, manager=self.manager, **options)]
+            return [
+                p async for p in aiter_packages(self.provider, self.listing, manager=self.manager, **options)
+            ]
 
         assert asyncio.run(collect()) == self.list_packages(server, emulator)
 
@@ -188,7 +190,8 @@ class ProviderContract:
             self.list_packages(server, emulator, **wrong)
         assert self.provider in str(caught.value)
         for value in wrong.values():
-            assert value not in str(caught.value) and value not in repr(caught.value)
+            assert value not in str(caught.value)
+            assert value not in repr(caught.value)
 
     def test_missing_scope_is_not_found(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
         server, emulator = many_world
@@ -202,4 +205,5 @@ class ProviderContract:
     def test_raw_keeps_the_provider_item(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
         server, emulator = many_world
         packages = self.list_packages(server, emulator, raw=True, limit=3)
-        assert packages and all(isinstance(package.raw, dict) for package in packages)
+        assert packages
+        assert all(isinstance(package.raw, dict) for package in packages)
