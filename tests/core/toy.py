@@ -127,6 +127,8 @@ class ToyEmulator:
         self.grow_total = False  # each response claims one more page
         self.other_origin: str | None = None  # next links point there
         self.publish_after_first = 0  # items to publish (at the head) after page 1 is served
+        self.body_override: bytes | None = None  # serve this body (200) instead of the page
+        self.bad_item: tuple[int, Any] | None = None  # (index, item) replacing one item
         self.served = 0
 
     def publish(self, count: int) -> None:
@@ -153,6 +155,11 @@ class ToyEmulator:
         search = request.param("q")
         if search:
             items = [item for item in items if search in item["name"]]
+        if self.bad_item is not None:
+            index, bad = self.bad_item
+            items[index] = bad
+        if self.body_override is not None:
+            return Response.raw(self.body_override, content_type="text/html")
         body = self._page(style, request, items, served)
         if self.publish_after_first and served == 1:
             self.publish(self.publish_after_first)

@@ -172,6 +172,9 @@ class _Runner:
                         yield batch
                     if self.remaining is not None and self.remaining <= 0:
                         return
+        except BaseException:
+            self.duplicates = 0  # an error explains itself; the drop count would only mislead
+            raise
         finally:
             if self.duplicates:
                 warnings.warn(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -61,8 +62,9 @@ class EmulatorServer:
 
     ``url`` is where to reach it, ``requests`` what it received (most recent
     last; header values as sent, for assertions on credentials), ``injected``
-    a count of the faults it injected by kind. ``latency`` and ``faults`` can
-    be changed while it runs.
+    a count of the faults it injected by kind, ``max_in_flight`` the most
+    requests it was handling at once. ``latency`` and ``faults`` can be
+    changed while it runs.
     """
 
     def __init__(
@@ -81,6 +83,8 @@ class EmulatorServer:
         self.faults = faults
         self.requests: deque[RecordedRequest] = deque(maxlen=record)
         self.injected: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._random = random.Random(faults.seed if faults else 0)
         self._httpd = _Server((host, port), _handler_for(self))
@@ -150,6 +154,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, cancelled page) leaves a broken pipe: not news.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
@@ -176,6 +185,16 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(
                 RecordedRequest(request.method, request.path, request.query, request.headers)
             )
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._answer(request)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer(self, request: Request) -> None:
             fault = server._decide(request.path)
             if fault == "drop_before":
                 self.close_connection = True
@@ -184,7 +203,10 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.isdigit():
                 response = _fault_response(int(fault), server.faults)
             else:
-                response = server.emulator.handle(request)
+                try:
+                    response = server.emulator.handle(request)
+                except Exception as exc:  # noqa: BLE001 - an emulator bug is a 500, not a hung client
+                    response = Response.json({"message": f"emulator error: {exc!r}"}, status=500)
             delay = server.latency + (server.faults.slow_seconds if fault == "slow" and server.faults else 0)
             if delay:
                 time.sleep(delay)
