@@ -392,11 +392,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 runtime error, 2 usage, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    warnings.simplefilter("default", PkglistWarning)
-    warnings.showwarning = _show_warning
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, format="pkglist: %(message)s", stream=sys.stderr)
-        logging.getLogger("pkglist").setLevel(logging.DEBUG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", PkglistWarning)
+        warnings.showwarning = _show_warning
+        if not debug:
+            return _main(args, debug)
+        logger = logging.getLogger("pkglist")
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("pkglist: debug: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            return _main(args, debug)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(logging.NOTSET)
+
+
+def _main(args: list[str], debug: bool) -> int:
     try:
         cli.main(args=args, prog_name="pkglist", standalone_mode=False)
     except click.exceptions.Exit as exc:
