@@ -127,11 +127,27 @@ def test_help_lists_generated_options(capsys: pytest.CaptureFixture[str]) -> Non
             "missing credential; pass --api-key or set TOY_API_KEY",
         ),
         (["toy", "numbered", "--team", "x", "--kind", "gem"], 2, "'gem' is not one of"),
-        (["toy", "numbered", "--team", "x", "--api-key", "k", "--page-size", "0"], 2, "--page-size must be at least 1"),
+        (
+            ["toy", "numbered", "--team", "x", "--api-key", "k", "--page-size", "0"],
+            2,
+            "--page-size must be at least 1",
+        ),
         (["toy", "numbered", "--team", "x", "--api-key", "k", "--page-size", "51"], 2, "at most 50"),
-        (["toy", "numbered", "--team", "x", "--api-key", "k", "--limit", "-1"], 2, "--limit must be at least 1"),
-        (["toy", "numbered", "--team", "x", "--api-key", "k", "--base-url", "ftp://h"], 2, "http:// or https://"),
-        (["toy", "numbered", "--team", "x", "--api-key", "k", "--base-url", "https://u:p@h"], 2, "credentials"),
+        (
+            ["toy", "numbered", "--team", "x", "--api-key", "k", "--limit", "-1"],
+            2,
+            "--limit must be at least 1",
+        ),
+        (
+            ["toy", "numbered", "--team", "x", "--api-key", "k", "--base-url", "ftp://h"],
+            2,
+            "http:// or https://",
+        ),
+        (
+            ["toy", "numbered", "--team", "x", "--api-key", "k", "--base-url", "https://u:p@h"],
+            2,
+            "credentials",
+        ),
         (["toy", "numbered", "--team", "x", "--api-key", "k", "--base-url", "https://h/?a=1"], 2, "query"),
         (["toy", "numbered", "--team", "x", "--api-key", "k", "--fields", "nmae"], 2, "did you mean 'name'"),
         (["toy", "numbered", "--team", "x", "--api-key", "k", "--concurrency", "0"], 2, "at least 1"),
@@ -149,9 +165,13 @@ def test_bad_input_is_one_line_and_nothing_on_stdout(
     assert message in err
 
 
-def test_provider_errors_exit_1_with_one_line_and_no_secret(capsys: pytest.CaptureFixture[str], server: Any) -> None:
+def test_provider_errors_exit_1_with_one_line_and_no_secret(
+    capsys: pytest.CaptureFixture[str], server: Any
+) -> None:
     secret = "wrong-" + TOY_KEY
-    code, out, err = run(capsys, "toy", "numbered", "--team", "core", "--base-url", server.url, "--api-key", secret)
+    code, out, err = run(
+        capsys, "toy", "numbered", "--team", "core", "--base-url", server.url, "--api-key", secret
+    )
     assert code == 1
     assert out == ""
     assert err == "pkglist: error: toy numbered: HTTP 401 Unauthorized: bad key (page 1)\n"
@@ -168,7 +188,9 @@ def test_debug_shows_the_exchange_and_traceback_with_secrets_redacted(
     assert TOY_KEY not in err
 
 
-def test_secrets_given_on_the_command_line_never_appear(capsys: pytest.CaptureFixture[str], server: Any) -> None:
+def test_secrets_given_on_the_command_line_never_appear(
+    capsys: pytest.CaptureFixture[str], server: Any
+) -> None:
     code, out, err = run(capsys, *toy(server, "-o", "jsonl", "--raw", "--debug"))
     assert code == 0
     assert TOY_KEY not in out

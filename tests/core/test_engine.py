@@ -78,8 +78,14 @@ def test_leaving_the_loop_cancels_what_is_in_flight() -> None:
     emulator = ToyEmulator(packages=400)
     with serve(emulator, latency=0.05) as server:
         iterator = pkglist.iter_packages(
-            "toy", "hasmore", manager=MANAGER, base_url=server.url, api_key=TOY_KEY, team="core",
-            page_size=5, concurrency=4,
+            "toy",
+            "hasmore",
+            manager=MANAGER,
+            base_url=server.url,
+            api_key=TOY_KEY,
+            team="core",
+            page_size=5,
+            concurrency=4,
         )
         first = next(iterator)
         iterator.close()  # type: ignore[attr-defined]
@@ -95,7 +101,9 @@ def test_async_api_matches_sync_and_works_inside_a_running_loop() -> None:
         options = {"base_url": server.url, "api_key": TOY_KEY, "team": "core", "page_size": 4}
 
         async def both() -> tuple[list[str], list[str]]:
-            async_ids = [p.id async for p in pkglist.aiter_packages("toy", "cursor", manager=MANAGER, **options)]
+            async_ids = [
+                p.id async for p in pkglist.aiter_packages("toy", "cursor", manager=MANAGER, **options)
+            ]
             # a sync call from inside a running loop (a notebook) runs the engine on a worker thread
             sync_ids = [p.id for p in pkglist.iter_packages("toy", "cursor", manager=MANAGER, **options)]
             return async_ids, sync_ids
@@ -256,7 +264,9 @@ def test_slow_responses_time_out_and_are_retried() -> None:
 
 def test_http_errors_map_to_classes_with_the_providers_message() -> None:
     with serve(ToyEmulator(packages=3)) as server:
-        with pytest.raises(pkglist.AuthError, match=r"toy numbered: HTTP 401 Unauthorized: bad key \(page 1\)"):
+        with pytest.raises(
+            pkglist.AuthError, match=r"toy numbered: HTTP 401 Unauthorized: bad key \(page 1\)"
+        ):
             listing("numbered", server, api_key="nope")
         with pytest.raises(pkglist.NotFoundError, match="team nobody not found") as caught:
             listing("numbered", server, team="nobody")
@@ -293,7 +303,9 @@ class RateLimited:
             "X-RateLimit-Reset": f"{reset:.3f}",
         }
         if remaining < 0:
-            return Response.json({"error": {"message": "Rate Limit Exceeded"}}, 429, {**headers, "Retry-After": "1"})
+            return Response.json(
+                {"error": {"message": "Rate Limit Exceeded"}}, 429, {**headers, "Retry-After": "1"}
+            )
         answer = self.inner.handle(request)
         return Response(answer.status, answer.body, (*answer.headers, *headers.items()))
 

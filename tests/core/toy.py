@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
+
 import pkglist
 from pkglist import items as fields
 from pkglist.testing import Request, Response
