@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ._errors import InvalidItemError
@@ -34,6 +34,7 @@ TimestampUnit = Literal["auto", "s", "ms"]
 
 # Epoch values at or above this are milliseconds: as seconds it is the year 5138.
 _MS_THRESHOLD = 100_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMERIC = re.compile(r"-?\d+(\.\d+)?")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -71,11 +72,11 @@ def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime 
 
 
 def _from_epoch(number: float, unit: TimestampUnit) -> datetime:
-    if unit == "ms" or (unit == "auto" and abs(number) >= _MS_THRESHOLD):
-        number = number / 1000
+    millis = unit == "ms" or (unit == "auto" and abs(number) >= _MS_THRESHOLD)
     try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
+        # timedelta arithmetic is exact for integers, where float division is not.
+        return _EPOCH + (timedelta(milliseconds=number) if millis else timedelta(seconds=number))
+    except OverflowError:
         raise ValueError(f"timestamp out of range: {number!r}") from None
 
 

@@ -221,30 +221,27 @@ class MetabindEmulator:
 
     def _list(self, request: Request, organization: str, project: str) -> dict[str, Any]:
         last_key = request.param("lastKey")
-        cursor = self.paging == "cursor" or (last_key is not None and self.paging != "page")
-        if last_key is not None and self.paging == "page":
-            cursor = True  # an older server would ignore it; ours answers in the newer style
-        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, CURSOR_MAX_LIMIT if cursor else PAGE_MAX_LIMIT)
-        page = _int_param(request, "page", 1, 1, None)
+        # A request carrying `lastKey` is answered in the cursor style, as the newer servers do.
+        style = self.paging if last_key is None or self.paging == "hybrid" else "cursor"
+        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, CURSOR_MAX_LIMIT if style == "cursor" else PAGE_MAX_LIMIT)
+        page = 1 if style == "cursor" or last_key is not None else _int_param(request, "page", 1, 1, None)
         data = self._data[organization, project]
         with self._lock:
             total = self._counts[organization][project]
-            main = (organization, project) == (DEMO_ORGANIZATION, DEMO_PROJECT)
-            if main:
+            if (organization, project) == (DEMO_ORGANIZATION, DEMO_PROJECT):
                 self.pages_served += 1
-                if self.publish_after is not None and self.pages_served == self.publish_after:
+                if self.pages_served == self.publish_after:
                     self._counts[organization][project] += self.publish_count
+        start = (page - 1) * limit
         if last_key is not None:
             start = _start_after(last_key, total)
             page = start // limit + 1
-        else:
-            start = (page - 1) * limit if not cursor or self.paging == "hybrid" else 0
         stop = min(start + limit, total)
         items = [data.package(total - 1 - position) for position in range(start, stop)]
         pagination: dict[str, Any] = {}
-        if not cursor or self.paging == "hybrid":
+        if style != "cursor":
             pagination = {"page": page, "limit": limit, "total": total, "pages": math.ceil(total / limit)}
-        if (cursor or self.paging == "hybrid") and len(items) == limit:
+        if style != "page" and len(items) == limit:
             pagination["lastKey"] = encode_key(version_of(total - stop))
         return {"data": items, "pagination": pagination}
 

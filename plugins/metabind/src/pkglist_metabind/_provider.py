@@ -135,6 +135,8 @@ class MetabindProvider(pkglist.Provider):
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
+        if "lastKey" in request.url.params:
+            return _CURSOR.paginate(request, body)  # once following keys, a missing key is the end
         if not isinstance(pagination, Mapping):
             return _SHORT_PAGES.paginate(request, body)
         if pagination.get("lastKey") not in (None, ""):

@@ -1,0 +1,201 @@
+"""The Harness Artifact Registry provider: three listings over the v3 and v1 APIs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pkglist
+
+from ._normalize import NORMALIZERS
+from ._queries import (
+    PackagesQuery,
+    RegistryArtifactsQuery,
+    SpaceArtifactsQuery,
+    normalize_package_type,
+    normalize_sort,
+    parse_ref,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._emulator import HarnessEmulator
+
+__all__ = ["HarnessProvider"]
+
+logger = logging.getLogger("pkglist.harness")
+
+PACKAGES_PATH = "/har/api/v3/packages"
+REGISTRY_PATH = "/har/api/v1/registry/{ref}/+/artifacts"
+SPACE_PATH = "/har/api/v1/spaces/{ref}/+/artifacts"
+
+_V1_PAGING = pkglist.PageNumber(
+    items="data.artifacts",
+    page_param="page",
+    size_param="size",
+    first=0,
+    total_pages="data.pageCount",
+    total_items="data.itemCount",
+)
+
+PACKAGES = pkglist.Listing(
+    name="packages",
+    query=PackagesQuery,
+    paging=pkglist.PageNumber(items="items", page_param="page", size_param="size", first=0, has_more="hasMore"),
+    help="Packages of an account, org or project (GET /har/api/v3/packages).",
+    max_page_size=100,
+)
+REGISTRY_ARTIFACTS = pkglist.Listing(
+    name="registry-artifacts",
+    query=RegistryArtifactsQuery,
+    paging=_V1_PAGING,
+    help="Artifacts of one registry, one row per package (GET /har/api/v1/registry/{ref}/+/artifacts).",
+    max_page_size=100,
+)
+SPACE_ARTIFACTS = pkglist.Listing(
+    name="space-artifacts",
+    query=SpaceArtifactsQuery,
+    paging=_V1_PAGING,
+    help=(
+        "Artifacts of an account, org or project, one row per version unless --latest-only "
+        "(GET /har/api/v1/spaces/{ref}/+/artifacts)."
+    ),
+    max_page_size=100,
+)
+
+Params = list[tuple[str, str | int | float | bool]]
+
+
+class HarnessProvider(pkglist.Provider):
+    name = "harness"
+    title = "Harness Artifact Registry: packages (v3), registry artifacts and space artifacts (v1)."
+    listings = (PACKAGES, REGISTRY_ARTIFACTS, SPACE_ARTIFACTS)
+    credentials = (
+        pkglist.Credential(
+            "api_key",
+            "Harness API key (x-api-key).",
+            envvars=("HARNESS_PLATFORM_API_KEY", "HARNESS_API_KEY"),
+        ),
+    )
+    default_base_url = "https://app.harness.io"
+    base_url_envvars = ("HARNESS_ENDPOINT",)
+
+    def auth_headers(self, credentials: Mapping[str, str]) -> Mapping[str, str]:
+        return {"x-api-key": credentials["api_key"]}
+
+    def list_request(
+        self, listing: pkglist.Listing, query: pkglist.Query, base_url: str, page_size: int
+    ) -> httpx.Request:
+        if isinstance(query, PackagesQuery):
+            url, params = pkglist.join_url(base_url, PACKAGES_PATH), _packages_params(query)
+        elif isinstance(query, RegistryArtifactsQuery):
+            ref = parse_ref(query.registry_ref, shortest=2, longest=4, shape="registry ref")
+            url = pkglist.join_url(base_url, REGISTRY_PATH.format(ref=_path(ref)))
+            params = _registry_params(query)
+        elif isinstance(query, SpaceArtifactsQuery):
+            ref = parse_ref(query.space_ref, shortest=1, longest=3, shape="space ref")
+            url = pkglist.join_url(base_url, SPACE_PATH.format(ref=_path(ref)))
+            params = _space_params(query)
+        else:
+            raise pkglist.PluginError(f"harness: unexpected query {type(query).__name__} for {listing.name}")
+        return listing.paging.first_request(url, params, page_size)
+
+    def paginate(
+        self, listing: pkglist.Listing, query: pkglist.Query, request: httpx.Request, response: httpx.Response
+    ) -> pkglist.Page:
+        body = pkglist.decode_json(response)
+        if isinstance(body, Mapping) and isinstance(body.get("meta"), Mapping):
+            meta = body["meta"]
+            logger.info(
+                "harness %s: activeCount=%s deletedCount=%s",
+                listing.name,
+                meta.get("activeCount"),
+                meta.get("deletedCount"),
+            )
+        return listing.paging.paginate(request, body)
+
+    def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
+        return NORMALIZERS[listing.name](self.name, listing.name, raw)
+
+    def error_detail(self, response: httpx.Response) -> str | None:
+        """The core's reading of the error body, plus the v1 body's ``details`` object."""
+        detail = super().error_detail(response)
+        try:
+            body = json.loads(response.content)
+        except (ValueError, RecursionError):
+            return detail
+        details = body.get("details") if isinstance(body, Mapping) else None
+        if not isinstance(details, Mapping) or not details:
+            return detail
+        parts = [
+            f"{key}={value}"
+            for key, value in list(details.items())[:5]
+            if isinstance(value, (str, int, float, bool)) and value != ""
+        ]
+        if not parts:
+            return detail
+        text = ", ".join(parts)
+        text = f"{detail} ({text})" if detail else text
+        return text if len(text) <= 400 else text[:399] + "…"
+
+    def emulator(self, *, packages: int | None = None, seed: int = 0) -> HarnessEmulator:
+        from ._emulator import HarnessEmulator
+
+        return HarnessEmulator(packages=120 if packages is None else packages, seed=seed)
+
+
+def _path(segments: tuple[str, ...]) -> str:
+    return "/".join(pkglist.quote_segment(segment) for segment in segments)
+
+
+def _packages_params(query: PackagesQuery) -> Params:
+    params: Params = [("account_identifier", query.account)]
+    if query.org is not None:
+        params.append(("org_identifier", query.org))
+    if query.project is not None:
+        params.append(("project_identifier", query.project))
+    params += [("registry_ids", value) for value in query.registry_id]
+    params += [("metadata", value) for value in query.metadata]
+    if query.package_kind is not None:
+        params.append(("package_kind", query.package_kind))
+    params += [("package_types", normalize_package_type(value)) for value in query.package_type]
+    if query.deleted is not None:
+        params.append(("deleted", query.deleted))
+    if query.sort is not None:
+        params.append(("sort", normalize_sort(query.sort)))
+    if query.search is not None:
+        params.append(("search_term", query.search))
+    if query.include_meta:
+        params.append(("include_meta", True))
+    return params
+
+
+def _sorting(params: Params, sort_field: str | None, sort_order: str | None, search: str | None) -> None:
+    if sort_field is not None:
+        params.append(("sort_field", sort_field))
+    if sort_order is not None:
+        params.append(("sort_order", sort_order))
+    if search is not None:
+        params.append(("search_term", search))
+
+
+def _registry_params(query: RegistryArtifactsQuery) -> Params:
+    params: Params = [("label", value) for value in query.label]
+    _sorting(params, query.sort_field, query.sort_order, query.search)
+    if query.artifact_type is not None:
+        params.append(("artifact_type", query.artifact_type))
+    return params
+
+
+def _space_params(query: SpaceArtifactsQuery) -> Params:
+    params: Params = [("reg_identifier", value) for value in query.registry]
+    params += [("package_type", normalize_package_type(value)) for value in query.package_type]
+    _sorting(params, query.sort_field, query.sort_order, query.search)
+    if query.latest_only:
+        params.append(("latest_version", True))
+    if query.deployed_only:
+        params.append(("deployed_artifact", True))
+    return params
