@@ -60,12 +60,10 @@ def plugin_of(*providers: pkglist.Provider) -> object:
 def test_a_broken_plugin_is_rejected_naming_it(plugin: object, reason: str) -> None:
     manager = pkglist.PluginManager.for_testing()
     manager.register(ToyPlugin(), name="toy-plugin")
-    with (
-        pytest.raises(pkglist.PluginError, match="plugin 'broken' rejected") as caught,
-        warnings.catch_warnings(),
-    ):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        manager.register(plugin, name="broken")
+        with pytest.raises(pkglist.PluginError, match="plugin 'broken' rejected") as caught:
+            manager.register(plugin, name="broken")
     assert reason in str(caught.value)
     assert list(manager.providers()) == ["toy"]
     statuses = {record.name: record.status for record in manager.plugins()}

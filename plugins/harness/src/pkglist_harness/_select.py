@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Generic, Protocol, TypeVar
 
 import attrs
@@ -237,8 +237,8 @@ class Selector:
 
     # Scanning ---------------------------------------------------------------------
 
-    def _candidates(self, fixed: list[Artifact], with_main: bool) -> list[Artifact] | _AllMain:
-        return fixed if not with_main else _AllMain(self.catalog, fixed)
+    def _candidates(self, fixed: list[Artifact], with_main: bool) -> Iterable[Artifact]:
+        return _AllMain(self.catalog, fixed) if with_main else fixed
 
     def _scan(
         self,
@@ -254,7 +254,6 @@ class Selector:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        matched: list[Artifact] | list[tuple[object, int]] = []
         keyed: list[tuple[object, int]] = []
         active = gone = versions = 0
         for artifact in self._candidates(fixed, with_main):
@@ -268,7 +267,6 @@ class Selector:
                 continue
             versions += len(artifact.versions)
             keyed.append((sort[0](artifact) if sort else 0, artifact.key))
-        del matched
         if sort is not None:
             keyed.sort(key=lambda pair: pair[0], reverse=sort[1])  # type: ignore[arg-type,return-value]
         scanned = _Scanned(array("q", (code for _, code in keyed)), active, gone, versions)
@@ -319,7 +317,7 @@ class _AllMain:
     def __init__(self, catalog: Catalog, fixed: list[Artifact]) -> None:
         self._catalog, self._fixed = catalog, fixed
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Artifact]:
         yield from self._fixed
         main = self._catalog.main
         for i in range(self._catalog.size):
