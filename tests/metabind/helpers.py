@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,8 @@ class Canned:
     """Answers the listing route with fixed bodies, one per request (the last one repeats),
     and records the requests; stands in for the real service with the docs' own payloads."""
 
-    credentials = {"api_key": "docs-key"}
-
     def __init__(self, bodies: Sequence[bytes], status: int = 200) -> None:
+        self.credentials: Mapping[str, str] = {"api_key": "docs-key"}
         self.bodies = list(bodies)
         self.status = status
         self.seen: list[Request] = []

@@ -41,4 +41,3 @@ class TestHybridPackages(_MetabindContract):
     """Both at once (the docs' envelope variant A): lastKey wins."""
 
     paging = "hybrid"
-

@@ -34,7 +34,9 @@ def test_key_goes_in_a_bearer_header() -> None:
 
 def test_missing_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("METABIND_API_KEY", raising=False)
-    with pytest.raises(pkglist.UsageError, match="missing credential; pass --api-key or set METABIND_API_KEY"):
+    with pytest.raises(
+        pkglist.UsageError, match="missing credential; pass --api-key or set METABIND_API_KEY"
+    ):
         pkglist.iter_packages("metabind", "packages", organization="org123", project="proj123")
 
 
@@ -43,15 +45,21 @@ def test_key_and_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     with serve(emulator) as server:
         monkeypatch.setenv("METABIND_API_KEY", emulator.credentials["api_key"])
         monkeypatch.setenv("METABIND_API_URL", server.url)
-        ids = [p.id for p in pkglist.iter_packages("metabind", "packages", organization="org123", project="proj123")]
+        ids = [
+            p.id
+            for p in pkglist.iter_packages("metabind", "packages", organization="org123", project="proj123")
+        ]
     assert ids == emulator.package_ids()
 
 
 @pytest.mark.parametrize(
     ("organization", "project", "detail"),
     [
-        ("org999", "proj123",
-         "NOT_FOUND: Organization not found (resourceType: organization, resourceId: org999)"),
+        (
+            "org999",
+            "proj123",
+            "NOT_FOUND: Organization not found (resourceType: organization, resourceId: org999)",
+        ),
         ("org123", "proj999", "NOT_FOUND: Project not found (resourceType: project, resourceId: proj999)"),
     ],
 )
@@ -64,7 +72,7 @@ def test_unknown_scope_is_not_found(organization: str, project: str, detail: str
 
 @pytest.mark.parametrize("value", ["", "a/b", "..", "x..y", "proj 1", "proj?x=1", "p#1", "x" * 129])
 def test_ids_that_are_not_one_path_segment_are_refused(value: str) -> None:
-    with pytest.raises(pkglist.UsageError, match="invalid value .* for --project"):
+    with pytest.raises(pkglist.UsageError, match=r"invalid value .* for --project"):
         pkglist.iter_packages("metabind", "packages", organization="org123", project=value, api_key="k")
 
 
@@ -79,7 +87,9 @@ def test_ids_are_quoted_into_the_path() -> None:
 
 def test_page_size_above_the_api_maximum_is_refused() -> None:
     with pytest.raises(pkglist.UsageError, match="--page-size must be at most 100"):
-        pkglist.iter_packages("metabind", "packages", organization="o", project="p", api_key="k", page_size=101)
+        pkglist.iter_packages(
+            "metabind", "packages", organization="o", project="p", api_key="k", page_size=101
+        )
 
 
 # Rate limiting ---------------------------------------------------------------------------------
@@ -112,8 +122,8 @@ def test_without_any_signal_the_rate_limit_wins() -> None:
 
 def test_rate_limit_waits_are_capped() -> None:
     emulator = MetabindEmulator(packages=6, rate_limit=1, rate_window=3600)
+    started = time.monotonic()
     with serve(emulator) as server, pytest.raises(pkglist.RateLimitedError) as caught:
-        started = time.monotonic()
         list_packages(server, emulator, page_size=2, concurrency=1, retries=2, max_retry_wait=0.05)
     assert time.monotonic() - started < 5  # an hour was asked for
     assert str(caught.value) == (
@@ -130,7 +140,7 @@ def test_rate_limited_response_carries_every_documented_signal() -> None:
         ok = httpx.get(url, headers=headers)
         limited = httpx.get(url, headers=headers)
     assert ok.status_code == 200
-    assert ok.headers["x-ratelimit-limit"] == "1" and ok.headers["x-ratelimit-remaining"] == "0"
+    assert (ok.headers["x-ratelimit-limit"], ok.headers["x-ratelimit-remaining"]) == ("1", "0")
     assert limited.status_code == 429
     reset = int(limited.headers["x-ratelimit-reset"])
     assert 0 < reset - time.time() <= 61

@@ -5,7 +5,7 @@ Expectations are written by hand from ``specs/*.json`` (see ``specs/SOURCE.md``)
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,8 +14,6 @@ import pkglist
 from pkglist.testing import serve
 
 from .helpers import SPECS, Canned, list_packages, spec_json
-
-UTC = timezone.utc
 
 PRODUCT_CARD = {"id": "comp123", "name": "ProductCard", "type": "view", "version": 3}
 ARTICLE_LAYOUT = {"id": "comp124", "name": "ArticleLayout", "type": "layout", "version": 2}
@@ -50,8 +48,14 @@ def expected(
 
 
 EXPECTED = [
-    expected("pkg789", "2.0.0", 25, "jane.doe@metabind.ai", "Major update with new components",
-             [PRODUCT_CARD, ARTICLE_LAYOUT]),
+    expected(
+        "pkg789",
+        "2.0.0",
+        25,
+        "jane.doe@metabind.ai",
+        "Major update with new components",
+        [PRODUCT_CARD, ARTICLE_LAYOUT],
+    ),
     expected("pkg456", "1.1.0", 22, "john.smith@metabind.ai", "Bug fixes and improvements", []),
     expected("pkg123", "1.0.0", 20, "jane.doe@metabind.ai", "Initial release", []),
 ]
@@ -67,10 +71,12 @@ def test_page_generation_example() -> None:
 
 
 def test_cursor_generation_example() -> None:
-    canned = Canned([
-        (SPECS / "packages-list.cursor.normalized.json").read_bytes(),
-        b'{"data": [], "pagination": {}}',
-    ])
+    canned = Canned(
+        [
+            (SPECS / "packages-list.cursor.normalized.json").read_bytes(),
+            b'{"data": [], "pagination": {}}',
+        ]
+    )
     with serve(canned) as server:
         packages = list_packages(server, canned)
     assert packages == EXPECTED
@@ -100,18 +106,38 @@ ERRORS = spec_json("errors.examples.json") + spec_json("package-create.errors.ex
 @pytest.mark.parametrize(
     ("index", "status", "error", "text"),
     [
-        (0, 400, pkglist.BadRequestError,
-         "HTTP 400 Bad Request: ERROR_CODE: Human readable message (field: Additional error context)"),
-        (1, 422, pkglist.BadRequestError,
-         "HTTP 422 Unprocessable Entity: VALIDATION_FAILED: Request validation failed "
-         "(name: Name is required, email: Invalid email format)"),
-        (2, 404, pkglist.NotFoundError,
-         "HTTP 404 Not Found: NOT_FOUND: Content not found (resourceType: content, resourceId: cont123)"),
-        (3, 409, pkglist.BadRequestError,
-         "HTTP 409 Conflict: ALREADY_EXISTS: A component with this name already exists "
-         "(field: name, value: ProductCard)"),
-        (4, 409, pkglist.BadRequestError,
-         "HTTP 409 Conflict: PACKAGE_VERSION_EXISTS: Package version 1.0.0 already exists"),
+        (
+            0,
+            400,
+            pkglist.BadRequestError,
+            "HTTP 400 Bad Request: ERROR_CODE: Human readable message (field: Additional error context)",
+        ),
+        (
+            1,
+            422,
+            pkglist.BadRequestError,
+            "HTTP 422 Unprocessable Entity: VALIDATION_FAILED: Request validation failed "
+            "(name: Name is required, email: Invalid email format)",
+        ),
+        (
+            2,
+            404,
+            pkglist.NotFoundError,
+            "HTTP 404 Not Found: NOT_FOUND: Content not found (resourceType: content, resourceId: cont123)",
+        ),
+        (
+            3,
+            409,
+            pkglist.BadRequestError,
+            "HTTP 409 Conflict: ALREADY_EXISTS: A component with this name already exists "
+            "(field: name, value: ProductCard)",
+        ),
+        (
+            4,
+            409,
+            pkglist.BadRequestError,
+            "HTTP 409 Conflict: PACKAGE_VERSION_EXISTS: Package version 1.0.0 already exists",
+        ),
     ],
 )
 def test_documented_error_bodies(index: int, status: int, error: type[Exception], text: str) -> None:

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -62,15 +63,16 @@ def test_cursor_variant_follows_last_key_without_page_numbers() -> None:
 class _Unnumbered:
     """A server whose pagination omits ``pages``/``total``: a short or empty page ends."""
 
-    credentials = {"api_key": "k"}
-
     def __init__(self, total: int) -> None:
+        self.credentials: Mapping[str, str] = {"api_key": "k"}
         self.total = total
 
     def handle(self, request: Request) -> Response:
         page, limit = int(request.param("page") or 1), int(request.param("limit") or 20)
         ids = range((page - 1) * limit, min(page * limit, self.total))
-        return Response.json({"data": [{"id": f"p{n}"} for n in ids], "pagination": {"page": page, "limit": limit}})
+        return Response.json(
+            {"data": [{"id": f"p{n}"} for n in ids], "pagination": {"page": page, "limit": limit}}
+        )
 
 
 @pytest.mark.parametrize(("total", "concurrency"), [(6, 1), (7, 1), (6, 4), (7, 4)])
@@ -111,7 +113,10 @@ def test_publishing_during_a_listing_gives_no_duplicate_and_a_warning(
     ) in messages
     duplicates = len(before[:served_before] + after[served_before:]) - len(ids)
     assert duplicates > 0
-    assert f"metabind packages: dropped {duplicates} duplicate package(s); the listing changed while it ran" in messages
+    assert (
+        f"metabind packages: dropped {duplicates} duplicate package(s); the listing changed while it ran"
+        in messages
+    )
 
 
 def test_cursor_listing_is_not_shifted_by_publishing() -> None:
@@ -129,16 +134,40 @@ def test_publishing_during_a_cli_listing_warns_on_stderr() -> None:
     emulator = MetabindEmulator(packages=30, publish_after=1, publish_count=4)
     before = emulator.package_ids()
     with serve(emulator) as server:
-        env = {**os.environ, "METABIND_API_KEY": emulator.credentials["api_key"], "METABIND_API_URL": server.url}
+        env = {
+            **os.environ,
+            "METABIND_API_KEY": emulator.credentials["api_key"],
+            "METABIND_API_URL": server.url,
+        }
         done = subprocess.run(
-            [executable, "metabind", "packages", "--organization", "org123", "--project", "proj123",
-             "-o", "jsonl", "--page-size", "10", "--retries", "0"],
-            capture_output=True, text=True, env=env, timeout=60, check=False,
+            [
+                executable,
+                "metabind",
+                "packages",
+                "--organization",
+                "org123",
+                "--project",
+                "proj123",
+                "-o",
+                "jsonl",
+                "--page-size",
+                "10",
+                "--retries",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
     assert done.returncode == 0, done.stderr
     ids = [json.loads(line)["id"] for line in done.stdout.splitlines()]
     assert ids == before
-    assert "pkglist: warning: metabind packages: the listing changed while it ran (total went from 30 to 34" in done.stderr
+    assert (
+        "pkglist: warning: metabind packages: the listing changed while it ran (total went from 30 to 34"
+        in done.stderr
+    )
     assert "pkglist: warning: metabind packages: dropped 4 duplicate package(s)" in done.stderr
 
 

@@ -12,7 +12,10 @@ discovery stay fast: importing the engine pulls in ``httpx`` and ``asyncio``.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

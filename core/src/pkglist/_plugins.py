@@ -234,6 +234,11 @@ class PluginManager:
     # Queries -----------------------------------------------------------------------
 
     @property
+    def loaded(self) -> bool:
+        """Whether the installed plugins have been loaded (by any query) in this process."""
+        return self._loaded and self._entry_points
+
+    @property
     def hook(self) -> Any:
         self._ensure_loaded()
         return self._pm.hook

@@ -274,35 +274,38 @@ class _Progress:
 @click.pass_context
 def providers(ctx: click.Context, as_json: bool) -> None:
     """Installed providers, their listings and the plugins that provide them."""
-    records = _manager(ctx).providers()
-    if as_json:
-        rows = [
-            {
-                "provider": name,
-                "title": record.provider.title,
-                "listings": [listing.name for listing in record.provider.listings],
-                "plugin": record.plugin,
-                "version": record.version,
-            }
-            for name, record in records.items()
-        ]
-        click.echo(json.dumps(rows, indent=2))
+    manager = _manager(ctx)
+    if not as_json:
+        text = _providers_text(manager)
+        if text is None:
+            click.echo("pkglist: no providers installed (pip install pkglist-harness, ...)", err=True)
+        else:
+            click.echo(text, nl=False)
         return
+    rows = [
+        {
+            "provider": name,
+            "title": record.provider.title,
+            "listings": [listing.name for listing in record.provider.listings],
+            "plugin": record.plugin,
+            "version": record.version,
+        }
+        for name, record in manager.providers().items()
+    ]
+    click.echo(json.dumps(rows, indent=2))
+
+
+def _providers_text(manager: PluginManager) -> str | None:
+    from ._launch import table_lines
+
+    records = manager.providers()
     if not records:
-        click.echo("pkglist: no providers installed (pip install pkglist-harness, ...)", err=True)
-        return
-    _print_table(
-        ["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"],
-        [
-            [
-                name,
-                ", ".join(listing.name for listing in record.provider.listings),
-                record.plugin,
-                record.version,
-            ]
-            for name, record in records.items()
-        ],
-    )
+        return None
+    rows = [
+        [name, ", ".join(listing.name for listing in record.provider.listings), record.plugin, record.version]
+        for name, record in records.items()
+    ]
+    return "\n".join(table_lines(["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"], rows)) + "\n"
 
 
 @cli.command()
@@ -374,9 +377,10 @@ def emulate(
 
 
 def _print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max([len(headers[i]), *(len(row[i]) for row in rows)]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    from ._launch import table_lines
+
+    for line in table_lines(headers, rows):
+        click.echo(line)
 
 
 # Entry point -----------------------------------------------------------------------------
@@ -410,6 +414,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: list[str], debug: bool) -> int:
+    try:
+        return _run(args, debug)
+    finally:
+        _remember_start_up()
+
+
+def _remember_start_up() -> None:
+    """Let the console script answer ``--help`` and ``providers`` without importing all this."""
+    from . import _launch, _plugins
+
+    manager = _plugins._default_manager
+    if manager is None or not manager.loaded or _launch._load() is not None:
+        return
+    records = manager.plugins()
+    warnings_text = [f"plugin {r.name!r} skipped: {r.reason}" for r in records if r.status == "failed"]
+    modules = [
+        r.entry_point.split("=", 1)[1].strip().split(":")[0] for r in records if r.status != "disabled"
+    ]
+    with click.Context(cli, info_name="pkglist", **_CONTEXT) as ctx:
+        help_text = ctx.get_help() + "\n"
+    _launch.store(
+        help_text=help_text,
+        providers_text=_providers_text(manager),
+        warnings=warnings_text,
+        modules=modules,
+    )
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         cli.main(args=args, prog_name="pkglist", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -9,7 +9,8 @@ whose only content is the request for the app's first packages page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+import urllib.parse
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pkglist
@@ -81,7 +82,7 @@ class CloudFoundryProvider(pkglist.Provider):
     # Connection ----------------------------------------------------------------------
 
     def connect(self, settings: pkglist.Settings) -> pkglist.Connection:
-        from pkglist._urls import check_base_url, origin_of
+        import attrs
 
         from ._auth import CloudFoundryAuth
 
@@ -102,11 +103,12 @@ class CloudFoundryProvider(pkglist.Provider):
             raise pkglist.UsageError(
                 f"{where}: no Cloud Foundry API endpoint; pass --base-url, set CF_API or run `cf login`"
             )
-        base_url = check_base_url(raw_url, where=where)
+        # The base class checks the URL (scheme, host, no credentials or query).
+        base_url = super().connect(attrs.evolve(settings, base_url=raw_url, credentials={}, environ={})).base_url
         # The cf login belongs to its own API: never send its token (or trust its
         # settings) to another endpoint.
         login: CfConfig | None = None
-        if config is not None and config.target and _same_origin(config.target, base_url, origin_of):
+        if config is not None and config.target and _origin(config.target) == _origin(base_url):
             login = config
         self._targeted_spaces[base_url] = login.space_guid if login else None
         listing = where.split(" ", 1)[1] if " " in where else ""
@@ -175,6 +177,10 @@ class CloudFoundryProvider(pkglist.Provider):
         body = pkglist.decode_json(response)
         if isinstance(query, AppPackagesQuery) and request.url.path.endswith("/v3/apps"):
             return self._app_found(listing, query, request, body)
+        pagination = body.get("pagination") if isinstance(body, dict) else None
+        if isinstance(pagination, dict) and pagination.get("next", {}) is None:
+            # The last page says ``"next": null``; the core's path lookup wants it absent.
+            del pagination["next"]
         page = listing.paging.paginate(request, body)
         for item in page.items:
             _drop_password(item)
@@ -280,12 +286,18 @@ def _href(links: Mapping[str, Any], name: str) -> str | None:
     return fields.optional_str(fields.optional_object(links, name), "href")
 
 
-def _first_env(environ: Mapping[str, str], names: tuple[str, ...] | Any) -> str | None:
+def _first_env(environ: Mapping[str, str], names: Sequence[str]) -> str | None:
     for name in names:
         if environ.get(name):
-            return str(environ[name])
+            return environ[name]
     return None
 
 
-def _same_origin(left: str, right: str, origin_of: Any) -> bool:
-    return bool(origin_of(left.strip()) == origin_of(right))
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port

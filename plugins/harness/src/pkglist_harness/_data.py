@@ -82,7 +82,12 @@ FIXED_PACKAGES: tuple[tuple[str, str, tuple[str, ...], Mapping[str, Any]], ...] 
     ("generic-shared", "release-notes", ("2024.12",), {"deleted": True}),
     ("go-modules", "go.acme.dev/ledger", ("v0.3.0", "v0.4.0"), {}),
     ("maven-releases", "ledger-core", ("1.0.0", "1.1.0", "2.0.0"), {"labels": ("team-ledger", "tier-1")}),
-    ("maven-releases", "payments-api", ("3.2.1",), {"quarantine": "CVE-2024-38816 in a transitive dependency"}),
+    (
+        "maven-releases",
+        "payments-api",
+        ("3.2.1",),
+        {"quarantine": "CVE-2024-38816 in a transitive dependency"},
+    ),
     ("maven-releases", "legacy-client", ("0.9.0",), {"deleted": True}),
     ("npm-internal", "@acme/ui-kit", ("4.0.0", "4.1.0"), {"labels": None, "deployed": (1, 2)}),
     ("npm-internal", "@acme/checkout-widget", ("1.0.0",), {"labels": ("team-web",)}),
@@ -185,12 +190,18 @@ class Catalog:
         self.spaces = frozenset(SPACES)
         self.accounts = frozenset(space.split("/", 1)[0] for space in SPACES)
         registries = [
-            Registry(space, identifier, package_type, kind, _uuid(_digest(seed, "registry", space, identifier)))
+            Registry(
+                space, identifier, package_type, kind, _uuid(_digest(seed, "registry", space, identifier))
+            )
             for space, identifier, package_type, kind in FIXED_REGISTRIES
         ]
         main_identifier = f"{main_package_type.lower()}-local"
         self.main_registry = Registry(
-            DEMO_SPACE, main_identifier, main_package_type, "VIRTUAL", _uuid(_digest(seed, "registry", "main"))
+            DEMO_SPACE,
+            main_identifier,
+            main_package_type,
+            "VIRTUAL",
+            _uuid(_digest(seed, "registry", "main")),
         )
         registries.append(self.main_registry)
         self.registries: tuple[Registry, ...] = tuple(registries)

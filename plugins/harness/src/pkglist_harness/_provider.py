@@ -44,7 +44,9 @@ _V1_PAGING = pkglist.PageNumber(
 PACKAGES = pkglist.Listing(
     name="packages",
     query=PackagesQuery,
-    paging=pkglist.PageNumber(items="items", page_param="page", size_param="size", first=0, has_more="hasMore"),
+    paging=pkglist.PageNumber(
+        items="items", page_param="page", size_param="size", first=0, has_more="hasMore"
+    ),
     help="Packages of an account, org or project (GET /har/api/v3/packages).",
     max_page_size=100,
 )

@@ -140,7 +140,10 @@ class PackagesQuery(pkglist.Query):
         default=None, metavar="KIND", help="Package kind, e.g. model or dataset (package_kind)."
     )
     package_type: tuple[str, ...] = pkglist.option(
-        default=(), metavar="TYPE", help="Package type, e.g. DOCKER (package_types).", check=_check_package_type
+        default=(),
+        metavar="TYPE",
+        help="Package type, e.g. DOCKER (package_types).",
+        check=_check_package_type,
     )
     deleted: str | None = pkglist.option(
         default=None,
@@ -148,7 +151,10 @@ class PackagesQuery(pkglist.Query):
         help="Soft-deleted packages: exclude (the API's default), include or only.",
     )
     sort: str | None = pkglist.option(
-        default=None, metavar="FIELD:asc|desc", help="Sort, e.g. name:asc or modifiedAt:desc.", check=_check_sort
+        default=None,
+        metavar="FIELD:asc|desc",
+        help="Sort, e.g. name:asc or modifiedAt:desc.",
+        check=_check_sort,
     )
     search: str | None = pkglist.option(default=None, help="Search term (search_term).")
     include_meta: bool = pkglist.option(
@@ -190,10 +196,16 @@ class SpaceArtifactsQuery(pkglist.Query):
         check=_check_space_ref,
     )
     registry: tuple[str, ...] = pkglist.option(
-        default=(), metavar="NAME", help="Only this registry, by name (reg_identifier).", check=_check_identifier
+        default=(),
+        metavar="NAME",
+        help="Only this registry, by name (reg_identifier).",
+        check=_check_identifier,
     )
     package_type: tuple[str, ...] = pkglist.option(
-        default=(), metavar="TYPE", help="Package type, e.g. DOCKER (package_type).", check=_check_package_type
+        default=(),
+        metavar="TYPE",
+        help="Package type, e.g. DOCKER (package_type).",
+        check=_check_package_type,
     )
     search: str | None = pkglist.option(default=None, help="Search term (search_term).")
     sort_field: str | None = pkglist.option(

@@ -31,7 +31,7 @@ from ._data import (
 
 __all__ = ["PackageSelection", "Row", "Selector", "V1Selection"]
 
-T = TypeVar("T", covariant=True)
+T = TypeVar("T")
 Row = tuple[Artifact, int]  # a package and one of its versions (index into ``versions``)
 Predicate = Callable[[Artifact], bool]
 
@@ -39,7 +39,7 @@ Predicate = Callable[[Artifact], bool]
 class Seq(Protocol[T]):
     def __len__(self) -> int: ...
 
-    def window(self, start: int, stop: int) -> list[T]: ...  # type: ignore[misc]
+    def window(self, start: int, stop: int) -> list[T]: ...
 
 
 class _List(Generic[T]):

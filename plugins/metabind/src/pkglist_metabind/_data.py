@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -26,7 +26,7 @@ _PER_MAJOR = _PATCHES * _MINORS
 _VERSION = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d?)\.(0|[1-9]\d?)")
 
 #: The first package of every project was published then; each later one a few minutes after.
-_EPOCH = datetime(2023, 1, 2, 9, 0, tzinfo=timezone.utc)
+_EPOCH = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
 _STEP_SECONDS = 180
 
 # (name, type) of the components a project's packages bundle; ids comp123, comp124, ... as in the docs.

@@ -99,7 +99,7 @@ class MetabindEmulator:
     ) -> None:
         if paging not in ("page", "cursor", "hybrid"):
             raise ValueError(f"paging must be page, cursor or hybrid, not {paging!r}")
-        self.credentials = {"api_key": api_key}
+        self.credentials: Mapping[str, str] = {"api_key": api_key}
         self.seed = seed
         self.paging: Paging = paging
         layout = projects or {
@@ -108,7 +108,9 @@ class MetabindEmulator:
         self._counts = {org: dict(counts) for org, counts in layout.items()}
         self._data: dict[tuple[str, str], ProjectData] = {}
         for org, counts in self._counts.items():
-            dependency = (DEPENDENCY_PROJECT, counts[DEPENDENCY_PROJECT]) if DEPENDENCY_PROJECT in counts else None
+            dependency = (
+                (DEPENDENCY_PROJECT, counts[DEPENDENCY_PROJECT]) if DEPENDENCY_PROJECT in counts else None
+            )
             for project in counts:
                 link = dependency if project != DEPENDENCY_PROJECT else None
                 self._data[org, project] = ProjectData(org, project, seed, link)
@@ -136,7 +138,9 @@ class MetabindEmulator:
         """The ids the listing holds now, newest first."""
         return self._data[organization, project].ids(self.count(organization, project))
 
-    def packages(self, organization: str = DEMO_ORGANIZATION, project: str = DEMO_PROJECT) -> list[dict[str, Any]]:
+    def packages(
+        self, organization: str = DEMO_ORGANIZATION, project: str = DEMO_PROJECT
+    ) -> list[dict[str, Any]]:
         """The listing's items now, newest first (small projects only: it builds them all)."""
         data = self._data[organization, project]
         return [data.package(index) for index in range(self.count(organization, project) - 1, -1, -1)]
@@ -209,11 +213,16 @@ class MetabindEmulator:
         organization, project = urllib.parse.unquote(parts[3]), urllib.parse.unquote(parts[5])
         counts = self._counts.get(organization)
         if counts is None:
-            return _error(404, "NOT_FOUND", "Organization not found",
-                          {"resourceType": "organization", "resourceId": organization})
+            return _error(
+                404,
+                "NOT_FOUND",
+                "Organization not found",
+                {"resourceType": "organization", "resourceId": organization},
+            )
         if project not in counts:
-            return _error(404, "NOT_FOUND", "Project not found",
-                          {"resourceType": "project", "resourceId": project})
+            return _error(
+                404, "NOT_FOUND", "Project not found", {"resourceType": "project", "resourceId": project}
+            )
         try:
             return Response.json(self._list(request, organization, project))
         except _BadRequest as exc:
@@ -223,7 +232,9 @@ class MetabindEmulator:
         last_key = request.param("lastKey")
         # A request carrying `lastKey` is answered in the cursor style, as the newer servers do.
         style = self.paging if last_key is None or self.paging == "hybrid" else "cursor"
-        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, CURSOR_MAX_LIMIT if style == "cursor" else PAGE_MAX_LIMIT)
+        limit = _int_param(
+            request, "limit", DEFAULT_LIMIT, 1, CURSOR_MAX_LIMIT if style == "cursor" else PAGE_MAX_LIMIT
+        )
         page = 1 if style == "cursor" or last_key is not None else _int_param(request, "page", 1, 1, None)
         data = self._data[organization, project]
         with self._lock:

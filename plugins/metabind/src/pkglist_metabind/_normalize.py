@@ -33,7 +33,9 @@ def normalize_package(
     item = fields.as_object(raw)
     project_id = fields.optional_str(item, "projectId") or project
     metadata = fields.optional_object(item, "metadata")
-    components = [_component(value, index) for index, value in enumerate(fields.optional_list(item, "components"))]
+    components = [
+        _component(value, index) for index, value in enumerate(fields.optional_list(item, "components"))
+    ]
     assets = fields.optional_list(item, "assets")
     dependencies = [
         _dependency(value, index) for index, value in enumerate(fields.optional_list(item, "dependencies"))

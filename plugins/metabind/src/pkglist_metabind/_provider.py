@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 import pkglist
-from pkglist import items as fields
 
 if TYPE_CHECKING:
     import httpx
@@ -152,8 +151,11 @@ class MetabindProvider(pkglist.Provider):
 
         wanted = _packages_query(query)
         return normalize_package(
-            raw, provider=self.name, listing=listing.name,
-            organization=wanted.organization, project=wanted.project,
+            raw,
+            provider=self.name,
+            listing=listing.name,
+            organization=wanted.organization,
+            project=wanted.project,
         )
 
     def error_detail(self, response: httpx.Response) -> str | None:

@@ -1,0 +1,5 @@
+"""``python -m pkglist``."""
+
+from ._launch import run
+
+run()
