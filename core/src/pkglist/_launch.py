@@ -36,10 +36,7 @@ def main() -> int:
         if entry is not None:
             for warning in entry["warnings"]:
                 sys.stderr.write(f"pkglist: warning: {warning}\n")
-            if argv == ["providers"]:
-                text = entry["providers"]
-            else:
-                text = entry["help"].get(terminal_columns())
+            text = entry["providers"] if argv == ["providers"] else entry["help"].get(terminal_columns())
             if text is not None:
                 sys.stdout.write(text)
                 sys.stdout.flush()
@@ -91,7 +88,7 @@ def _cache_path() -> str | None:
 def _key() -> tuple[Any, ...]:
     from . import __version__
 
-    paths = []
+    paths: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
             paths.append((entry, os.stat(entry or ".").st_mtime_ns))

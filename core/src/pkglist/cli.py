@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 EXIT_INTERRUPTED = 130
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _manager(ctx: click.Context) -> PluginManager:
