@@ -9,7 +9,7 @@ import pytest
 
 import pkglist
 from pkglist.testing import serve
-from pkglist_metabind import MetabindEmulator
+from pkglist_metabind import MetabindEmulator, MetabindProvider, PackagesQuery
 
 from .helpers import list_packages
 
@@ -149,3 +149,35 @@ def test_rate_limited_response_carries_every_documented_signal() -> None:
     assert limited.json() == {
         "error": {"code": "RATE_LIMIT_EXCEEDED", "message": "Too many requests", "retryAfter": retry_after}
     }
+
+
+# Connection settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "expected"),
+    [
+        (None, {}, "https://api.metabind.ai"),
+        (None, {"METABIND_API_URL": "http://mb.internal:8080/"}, "http://mb.internal:8080"),
+        (
+            "https://eu.example.test/api",
+            {"METABIND_API_URL": "http://ignored"},
+            "https://eu.example.test/api",
+        ),
+    ],
+)
+def test_base_url_resolution_and_first_request(
+    given: str | None, environ: dict[str, str], expected: str
+) -> None:
+    provider = MetabindProvider()
+    settings = pkglist.Settings(
+        where="metabind packages", base_url=given, credentials={"api_key": "k1"}, environ=environ
+    )
+    connection = provider.connect(settings)
+    assert connection.base_url == expected
+    assert connection.headers == {"Authorization": "Bearer k1"}
+    query = PackagesQuery(organization="org123", project="proj456")
+    request = provider.list_request(provider.listing("packages"), query, connection.base_url, 100)
+    assert (
+        str(request.url) == f"{expected}/v1/organizations/org123/projects/proj456/packages?page=1&limit=100"
+    )

@@ -140,7 +140,9 @@ class PluginManager:
         allowed = None if selected is None else _name_set(selected)
         blocked = _name_set(self._environ.get("PKGLIST_DISABLE_PLUGINS", ""))
         seen: set[str] = set()
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        # Sorted by distribution (stable, so sys.path order decides between two copies of one):
+        # which of two clashing plugins wins must not depend on where they were installed.
+        for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=_distribution_key):
             dist = entry_point.dist
             name = dist.name if dist is not None else entry_point.name
             version = dist.version if dist is not None else ""
@@ -301,6 +303,11 @@ def _check_provider(provider: object) -> None:
                 f"provider {name!r} listing {listing.name!r}: option {sorted(clash)[0]!r} "
                 "clashes with a common option or credential"
             )
+
+
+def _distribution_key(entry_point: Any) -> str:
+    dist = entry_point.dist
+    return canonical_name(dist.name if dist is not None else entry_point.name)
 
 
 def _name_set(value: str) -> set[str]:

@@ -10,10 +10,10 @@ in the docs: ``{"version":"1.0.0"}`` base64-encoded) needs.
 
 from __future__ import annotations
 
-import random
 import re
+import time
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -26,8 +26,9 @@ _PER_MAJOR = _PATCHES * _MINORS
 _VERSION = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d?)\.(0|[1-9]\d?)")
 
 #: The first package of every project was published then; each later one a few minutes after.
-_EPOCH = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
+_EPOCH = int(datetime(2023, 1, 2, 9, 0, tzinfo=UTC).timestamp())
 _STEP_SECONDS = 180
+_MASK64 = (1 << 64) - 1
 
 # (name, type) of the components a project's packages bundle; ids comp123, comp124, ... as in the docs.
 _COMPONENTS = (
@@ -85,8 +86,8 @@ def index_of_version(version: str) -> int | None:
     return (major - 1) * _PER_MAJOR + minor * _PATCHES + patch
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _timestamp(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 @attrs.frozen
@@ -119,9 +120,10 @@ class ProjectData:
 
     def package(self, index: int) -> dict[str, Any]:
         """The API's JSON object for the ``index``-th package (key order as in the docs)."""
-        rng = random.Random(self.key * 1_000_003 + index)
-        created = _EPOCH + timedelta(seconds=index * _STEP_SECONDS + rng.randrange(_STEP_SECONDS // 2))
-        picked = sorted(rng.sample(range(len(_COMPONENTS)), rng.randint(1, 4)))
+        bits = _mix(self.key, index)  # one 64-bit draw, sliced: cheaper than a seeded random.Random
+        created = _timestamp(_EPOCH + index * _STEP_SECONDS + (bits >> 40) % (_STEP_SECONDS // 2))
+        count, start, step = 1 + bits % 4, (bits >> 2) % len(_COMPONENTS), 1 + (bits >> 6) % 3
+        picked = sorted({(start + step * n) % len(_COMPONENTS) for n in range(count)})
         components = [
             {
                 "id": f"comp{123 + slot}",
@@ -132,7 +134,8 @@ class ProjectData:
             for slot in picked
         ]
         assets = []
-        for slot in sorted(rng.sample(range(len(_ASSETS)), rng.randint(0, 3))):
+        for n in range((bits >> 10) % 4):
+            slot = ((bits >> 12) + n) % len(_ASSETS)
             name, media_type = _ASSETS[slot]
             asset_id = f"asset{123 + slot}"
             assets.append(
@@ -144,25 +147,34 @@ class ProjectData:
                 }
             )
         dependencies = []
-        if self.dependency is not None and self.dependency[1] > 0 and rng.random() < 0.4:
+        if self.dependency is not None and self.dependency[1] > 0 and (bits >> 16) % 5 < 2:
             project, count = self.dependency
-            dependencies.append({"projectId": project, "version": version_of(rng.randrange(count))})
-        version = version_of(index)
+            dependencies.append({"projectId": project, "version": version_of((bits >> 20) % count)})
         metadata: dict[str, Any] = {
-            "author": rng.choice(_AUTHORS),
-            "description": "Initial release" if index == 0 else rng.choice(_DESCRIPTIONS),
+            "author": _AUTHORS[(bits >> 24) % len(_AUTHORS)],
+            "description": "Initial release"
+            if index == 0
+            else _DESCRIPTIONS[(bits >> 28) % len(_DESCRIPTIONS)],
         }
-        tags = rng.sample(_TAGS, rng.randint(0, 3))
+        tags = [_TAGS[((bits >> 34) + n) % len(_TAGS)] for n in range((bits >> 32) % 4)]
         if tags:
             metadata["tags"] = tags
         return {
             "id": self.package_id(index),
             "projectId": self.project,
-            "version": version,
+            "version": version_of(index),
             "components": components,
             "assets": assets,
             "dependencies": dependencies,
             "metadata": metadata,
-            "createdAt": _timestamp(created),
-            "updatedAt": _timestamp(created),
+            "createdAt": created,
+            "updatedAt": created,
         }
+
+
+def _mix(key: int, index: int) -> int:
+    """splitmix64 of (key, index): well-spread bits from two small integers."""
+    value = (((key << 32) ^ index) + 0x9E3779B97F4A7C15) & _MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return value ^ (value >> 31)
