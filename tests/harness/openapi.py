@@ -89,7 +89,10 @@ def _nullable_labels(node: Any) -> None:
             _nullable_labels(value)
 
 
-_V1_ROUTES = (("/har/api/v1/registry/", "/registry/{registry_ref}"), ("/har/api/v1/spaces/", "/spaces/{space_ref}"))
+_V1_ROUTES = (
+    ("/har/api/v1/registry/", "/registry/{registry_ref}"),
+    ("/har/api/v1/spaces/", "/spaces/{space_ref}"),
+)
 
 
 def spec_path(name: str, path: str) -> str:

@@ -8,7 +8,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["_data", "_normalize", "_provider", "_emulator"])
+@pytest.mark.parametrize("module", ["_data", "_normalize", "_provider", "__init__"])
 def test_docstring_examples(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(f"pkglist_metabind.{module}"))
+    name = "pkglist_metabind" if module == "__init__" else f"pkglist_metabind.{module}"
+    result = doctest.testmod(importlib.import_module(name))
     assert result.failed == 0
+    assert result.attempted > 0

@@ -61,18 +61,20 @@ def test_cursor_variant_follows_last_key_without_page_numbers() -> None:
 
 
 class _Unnumbered:
-    """A server whose pagination omits ``pages``/``total``: a short or empty page ends."""
+    """A server whose pagination omits ``pages`` (and ``total`` unless ``with_total``),
+    and which applies at most ``cap`` items per page whatever the ``limit`` asked for."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, with_total: bool = False, cap: int = 100) -> None:
         self.credentials: Mapping[str, str] = {"api_key": "k"}
         self.total = total
+        self.with_total = with_total
+        self.cap = cap
 
     def handle(self, request: Request) -> Response:
-        page, limit = int(request.param("page") or 1), int(request.param("limit") or 20)
+        page, limit = int(request.param("page") or 1), min(self.cap, int(request.param("limit") or 20))
         ids = range((page - 1) * limit, min(page * limit, self.total))
-        return Response.json(
-            {"data": [{"id": f"p{n}"} for n in ids], "pagination": {"page": page, "limit": limit}}
-        )
+        pagination = {"page": page, "limit": limit, **({"total": self.total} if self.with_total else {})}
+        return Response.json({"data": [{"id": f"p{n}"} for n in ids], "pagination": pagination})
 
 
 @pytest.mark.parametrize(("total", "concurrency"), [(6, 1), (7, 1), (6, 4), (7, 4)])
@@ -82,6 +84,16 @@ def test_without_a_page_count_a_short_or_empty_page_ends(total: int, concurrency
         packages = list_packages(server, emulator, page_size=3, concurrency=concurrency)
     assert [package.id for package in packages] == [f"p{n}" for n in range(total)]
     assert all(package.name == "proj123" for package in packages)  # no projectId: the query's project
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_total_and_the_applied_limit_give_the_page_count(concurrency: int) -> None:
+    """The server applies 4 per page though 10 were asked for: its echoed limit and total count."""
+    emulator = _Unnumbered(18, with_total=True, cap=4)
+    with serve(emulator) as server:
+        packages = list_packages(server, emulator, page_size=10, concurrency=concurrency)
+    assert [package.id for package in packages] == [f"p{n}" for n in range(18)]
+    assert _page_numbers(server) == [1, 2, 3, 4, 5]  # nothing asked beyond ceil(18 / 4)
 
 
 # Packages published while a listing runs -------------------------------------------------------

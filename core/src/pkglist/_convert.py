@@ -20,8 +20,10 @@ __all__ = ["converter", "format_datetime", "package_to_dict"]
 
 
 def format_datetime(value: datetime) -> str:
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from ._convert import format_datetime, package_to_dict
+from ._convert import format_datetime
 from ._errors import UsageError
 from ._model import PACKAGE_FIELDS, Package
 
@@ -68,13 +68,40 @@ def _default_fields(raw: bool) -> tuple[str, ...]:
 
 def _selector(fields: Sequence[str] | None, raw: bool) -> Callable[[Package], dict[str, Any]]:
     if fields is None:
-        return lambda package: package_to_dict(package, raw=raw)
+        return (
+            (lambda package: _as_dict(package, True)) if raw else (lambda package: _as_dict(package, False))
+        )
 
     def select(package: Package) -> dict[str, Any]:
-        data = package_to_dict(package, raw=True)
+        data = _as_dict(package, True)
         return {field: _pick(data, field) for field in fields}
 
     return select
+
+
+def _as_dict(package: Package, raw: bool) -> dict[str, Any]:
+    """The package's fields by hand, values as they are (the encoder formats datetimes).
+
+    The same result as ``package_to_dict`` (tests hold them equal) at a fraction of
+    the cost, which matters when hundreds of thousands of packages stream out.
+    """
+    data = {
+        "provider": package.provider,
+        "listing": package.listing,
+        "id": package.id,
+        "name": package.name,
+        "version": package.version,
+        "package_type": package.package_type,
+        "state": package.state,
+        "scope": package.scope,
+        "created_at": package.created_at,
+        "updated_at": package.updated_at,
+        "url": package.url,
+        "extra": package.extra,
+    }
+    if raw:
+        data["raw"] = package.raw
+    return data
 
 
 def _pick(data: dict[str, Any], field: str) -> Any:
@@ -83,7 +110,19 @@ def _pick(data: dict[str, Any], field: str) -> Any:
     return data[field]
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
+
+
+_encode = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default, check_circular=False
+).encode
 
 
 class _JsonLines:
@@ -139,7 +178,7 @@ class _Csv:
         fields = self._fields
         rows = []
         for package in packages:
-            data = package_to_dict(package, raw=True)
+            data = _as_dict(package, True)
             rows.append([_cell(_pick(data, field)) for field in fields])
         self._writer.writerows(rows)
 
@@ -157,7 +196,7 @@ class _Table:
         self._widths: list[int] | None = None
 
     def _cells(self, package: Package) -> list[str]:
-        data = package_to_dict(package, raw=True)
+        data = _as_dict(package, True)
         return [_printable(_cell(_pick(data, field))) for field in self._fields]
 
     def write(self, packages: Sequence[Package]) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import json
 import math
 import threading
 import time
@@ -290,10 +291,8 @@ class CloudFoundryEmulator:
             nested_app = app.guid
         selection = self.selector.select(flt, paging.order, paging.descending, nested_app)
         indices = selection.window((paging.page - 1) * paging.per_page, paging.per_page)
-        base = request.base_url
-        package = self.data.package
-        resources = [package(index, base) for index in indices]
-        return Response.json(_envelope(request, paging, selection.size, resources))
+        resources = self.data.packages_json(indices, request.base_url)
+        return Response.raw(_envelope_json(request, paging, selection.size, resources))
 
 
 def _envelope(request: Request, paging: Paging, total: int, resources: list[Any]) -> dict[str, Any]:
@@ -315,6 +314,13 @@ def _envelope(request: Request, paging: Paging, total: int, resources: list[Any]
         },
         "resources": resources,
     }
+
+
+def _envelope_json(request: Request, paging: Paging, total: int, resources: list[str]) -> bytes:
+    """The envelope around resources that are already JSON text."""
+    head = json.dumps(_envelope(request, paging, total, []), separators=(",", ":"))
+    assert head.endswith(',"resources":[]}')
+    return (head[: -len("]}")] + ",".join(resources) + "]}").encode()
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:

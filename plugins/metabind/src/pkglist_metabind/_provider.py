@@ -18,6 +18,8 @@ import attrs
 
 import pkglist
 
+from ._normalize import normalize_package
+
 if TYPE_CHECKING:
     import httpx
 
@@ -143,12 +145,13 @@ class MetabindProvider(pkglist.Provider):
             following = pkglist.derive_request(request, request.url.copy_remove_param("page"))
             return _CURSOR.paginate(following, body)
         if pagination.get("pages") is None:
-            return _SHORT_PAGES.paginate(request, body)
+            pages = _pages_from_total(pagination)
+            if pages is None:
+                return _SHORT_PAGES.paginate(request, body)
+            body = {**body, "pagination": {**pagination, "pages": pages}}
         return _PAGES.paginate(request, body)
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
-        from ._normalize import normalize_package
-
         wanted = _packages_query(query)
         return normalize_package(
             raw,
@@ -175,6 +178,14 @@ class MetabindProvider(pkglist.Provider):
         from ._emulator import MetabindEmulator
 
         return MetabindEmulator(packages=120 if packages is None else packages, seed=seed)
+
+
+def _pages_from_total(pagination: Mapping[str, Any]) -> int | None:
+    """The page count from ``total`` and the ``limit`` the server says it applied, if it says both."""
+    total, limit = pagination.get("total"), pagination.get("limit")
+    if type(total) is not int or type(limit) is not int or total < 0 or limit < 1:
+        return None
+    return -(-total // limit)
 
 
 def _packages_query(query: pkglist.Query) -> PackagesQuery:

@@ -1,0 +1,110 @@
+"""The writers stream, and agree with the one converter on every value."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pkglist
+from pkglist._output import make_writer
+
+PACKAGES = [
+    pkglist.Package(
+        provider="p",
+        listing="l",
+        id="1",
+        name="left-pad ✓",
+        version="1.0",
+        created_at=datetime(2024, 3, 25, 10, tzinfo=UTC),
+        updated_at=datetime(2024, 3, 25, 12, 30, 1, 500, tzinfo=timezone(timedelta(hours=2))),
+        extra={
+            "labels": ["a", "b"],
+            "scanned_at": datetime(2025, 1, 1, tzinfo=UTC),
+            "count": 3,
+            "none": None,
+        },
+        raw={"id": 1, "nested": {"x": [1, 2]}},
+    ),
+    pkglist.Package(provider="p", listing="l", id="2", name="tab\tand\nnewline"),
+]
+
+text = st.text(max_size=12)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | text | st.datetimes(timezones=st.just(UTC)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=6,
+)
+packages = st.builds(
+    pkglist.Package,
+    provider=text.filter(bool),
+    listing=text.filter(bool),
+    id=text.filter(bool),
+    name=text.filter(bool),
+    version=st.none() | text,
+    created_at=st.none() | st.datetimes(timezones=st.just(UTC)),
+    extra=st.dictionaries(text, values, max_size=4),
+    raw=st.none() | st.dictionaries(text, values, max_size=3),
+)
+
+
+def lines(fmt: str, batch: list[pkglist.Package], **options: object) -> str:
+    out = io.StringIO()
+    writer = make_writer(fmt, out, **options)  # type: ignore[arg-type]
+    writer.write(batch)
+    writer.close()
+    return out.getvalue()
+
+
+@given(st.lists(packages, max_size=4))
+def test_jsonl_equals_the_converter(batch: list[pkglist.Package]) -> None:
+    # jsonl is split on "\n" only: names may hold other line separators (U+0085, U+2028).
+    rows = [json.loads(line) for line in lines("jsonl", batch, raw=True).split("\n")[:-1]]
+    expected = [json.loads(json.dumps(pkglist.converter.unstructure(package))) for package in batch]
+    assert rows == expected
+
+
+def test_datetimes_are_utc_with_z() -> None:
+    row = json.loads(lines("jsonl", PACKAGES[:1]).splitlines()[0])
+    assert row["created_at"] == "2024-03-25T10:00:00Z"
+    assert row["updated_at"] == "2024-03-25T10:30:01.000500Z"
+    assert row["extra"]["scanned_at"] == "2025-01-01T00:00:00Z"
+    assert "raw" not in row
+    back = pkglist.converter.structure(row, pkglist.Package)
+    # extra is free-form: its datetimes come back as the strings they were written as
+    assert attrs.evolve(back, extra={}) == attrs.evolve(PACKAGES[0], raw=None, extra={})
+
+
+def test_json_streams_one_array_across_batches() -> None:
+    out = io.StringIO()
+    writer = make_writer("json", out)
+    writer.write(PACKAGES[:1])
+    writer.write([])
+    writer.write(PACKAGES[1:])
+    writer.close()
+    assert [row["id"] for row in json.loads(out.getvalue())] == ["1", "2"]
+
+
+def test_csv_quotes_and_encodes_nested_values() -> None:
+    text_out = lines("csv", PACKAGES, fields=("id", "name", "extra.labels", "created_at"))
+    assert text_out.splitlines()[0] == "id,name,extra.labels,created_at"
+    assert '1,left-pad ✓,"[""a"",""b""]",2024-03-25T10:00:00Z' in text_out
+    assert '"tab\tand\nnewline"' in text_out
+
+
+def test_table_keeps_control_characters_out() -> None:
+    table = lines("table", PACKAGES, fields=("id", "name"))
+    assert table.splitlines()[2].split() == ["2", "tab", "and", "newline"]
+
+
+@pytest.mark.parametrize("fields", ["nope", "id,,", ""])
+def test_unknown_fields_are_usage_errors(fields: str) -> None:
+    from pkglist._output import parse_fields
+
+    with pytest.raises(pkglist.UsageError):
+        parse_fields(fields if fields != "id,," else "id,bogus")
