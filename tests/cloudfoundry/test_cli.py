@@ -31,33 +31,64 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_app_packages_jsonl_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     emulator = CloudFoundryEmulator(packages=9)
     with serve(emulator) as server:
-        code, out, err = run(capsys, "cloudfoundry", "app-packages", "--app", "web", "--space-guid", DEV_SPACE,
-                             "--base-url", server.url, "--token", ACCESS_TOKEN, "--page-size", "4", "-o", "jsonl")
+        code, out, err = run(
+            capsys,
+            "cloudfoundry",
+            "app-packages",
+            "--app",
+            "web",
+            "--space-guid",
+            DEV_SPACE,
+            "--base-url",
+            server.url,
+            "--token",
+            ACCESS_TOKEN,
+            "--page-size",
+            "4",
+            "-o",
+            "jsonl",
+        )
     assert (code, err) == (0, "")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [row["id"] for row in rows] == emulator.package_guids(MAIN_APP)
-    assert {row["name"] for row in rows} == {"web"} and {row["scope"] for row in rows} == {MAIN_APP}
+    assert {row["name"] for row in rows} == {"web"}
+    assert {row["scope"] for row in rows} == {MAIN_APP}
     assert {row["listing"] for row in rows} == {"app-packages"}
 
 
 def test_packages_emulated_raw_never_shows_the_docker_password(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "cloudfoundry", "packages", "--emulate", "--type", "docker", "--raw", "-o", "jsonl")
+    code, out, err = run(
+        capsys, "cloudfoundry", "packages", "--emulate", "--type", "docker", "--raw", "-o", "jsonl"
+    )
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
-    assert rows and {row["package_type"] for row in rows} == {"docker"}
+    assert rows
+    assert {row["package_type"] for row in rows} == {"docker"}
     with_credentials = [row for row in rows if row["raw"]["data"]["username"]]
     assert with_credentials, "no docker package with credentials; the test proves nothing"
-    assert "password" not in out and "***" not in out
+    assert "password" not in out
+    assert "***" not in out
     assert all(row["url"] == row["raw"]["data"]["image"] for row in rows)
 
 
 def test_table_output_and_emulated_app_packages(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "cloudfoundry", "app-packages", "--emulate", "--app", MAIN_APP,
-                         "--state", "FAILED", "--limit", "3")
+    code, out, err = run(
+        capsys,
+        "cloudfoundry",
+        "app-packages",
+        "--emulate",
+        "--app",
+        MAIN_APP,
+        "--state",
+        "FAILED",
+        "--limit",
+        "3",
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["NAME", "VERSION", "PACKAGE_TYPE", "STATE"]
-    assert len(lines) == 4 and all("FAILED" in line for line in lines[1:])
+    assert len(lines) == 4
+    assert all("FAILED" in line for line in lines[1:])
 
 
 @pytest.mark.parametrize(
@@ -76,7 +107,9 @@ def test_bad_option_values_exit_2_with_one_line(
     code, out, err = run(capsys, "cloudfoundry", *args, "--emulate")
     assert code == 2
     assert out == ""
-    assert err.startswith("pkglist: error:") and err.count("\n") == 1 and flag in err
+    assert err.startswith("pkglist: error:")
+    assert err.count("\n") == 1
+    assert flag in err
 
 
 def test_no_login_anywhere_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,8 +119,9 @@ def test_no_login_anywhere_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_not_found_app_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "cloudfoundry", "app-packages", "--emulate", "--app", "nope",
-                         "--space-guid", DEV_SPACE)
+    code, out, err = run(
+        capsys, "cloudfoundry", "app-packages", "--emulate", "--app", "nope", "--space-guid", DEV_SPACE
+    )
     assert (code, out) == (1, "")
     assert err == f"pkglist: error: cloudfoundry app-packages: app 'nope' not found in space {DEV_SPACE}\n"
 
@@ -100,8 +134,23 @@ def test_the_installed_console_script(tmp_path: Path) -> None:
     for name in ("CF_HOME", "CF_API", "CF_ACCESS_TOKEN"):
         env.pop(name, None)
     done = subprocess.run(
-        [script, "cloudfoundry", "packages", "--emulate", "--app-guid", MAIN_APP, "-o", "jsonl", "--limit", "5"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        [
+            script,
+            "cloudfoundry",
+            "packages",
+            "--emulate",
+            "--app-guid",
+            MAIN_APP,
+            "-o",
+            "jsonl",
+            "--limit",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]

@@ -50,14 +50,19 @@ def test_the_cf_login_is_reused_end_to_end(cf_home: Path) -> None:
     assert bearer(server) == {f"bearer {ACCESS_TOKEN}"}  # the stored "bearer " prefix is not doubled
     lookup = [request for request in server.requests if request.path == "/v3/apps"]
     assert len(lookup) == 1
-    assert lookup[0].query["names"] == ["web"] and lookup[0].query["space_guids"] == [DEV_SPACE]
+    assert lookup[0].query["names"] == ["web"]
+    assert lookup[0].query["space_guids"] == [DEV_SPACE]
 
 
 def test_space_guid_option_beats_the_targeted_space(cf_home: Path) -> None:
     emulator = CloudFoundryEmulator(packages=3)
     with serve(emulator) as server:
-        write_cf_config(cf_home, Target=server.url, AccessToken=f"bearer {ACCESS_TOKEN}",
-                        SpaceFields={"GUID": DEV_SPACE, "Name": "dev"})
+        write_cf_config(
+            cf_home,
+            Target=server.url,
+            AccessToken=f"bearer {ACCESS_TOKEN}",
+            SpaceFields={"GUID": DEV_SPACE, "Name": "dev"},
+        )
         packages = listing("app-packages", app="web", space_guid=PROD_SPACE)
     prod_web = "1f2e3d4c-5b6a-4798-a8b7-c6d5e4f3a205"  # the other app named web, in prod
     assert [package.id for package in packages] == emulator.package_guids(prod_web)
@@ -75,12 +80,18 @@ def test_environment_beats_the_config(cf_home: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_the_login_is_not_sent_to_another_api(cf_home: Path) -> None:
-    write_cf_config(cf_home, Target="https://api.example.org", AccessToken="bearer secret-of-example-org",
-                    SSLDisabled=True, SpaceFields={"GUID": DEV_SPACE})
+    write_cf_config(
+        cf_home,
+        Target="https://api.example.org",
+        AccessToken="bearer secret-of-example-org",
+        SSLDisabled=True,
+        SpaceFields={"GUID": DEV_SPACE},
+    )
     with pytest.raises(pkglist.UsageError) as caught:
         connect({"CF_HOME": str(cf_home)}, base_url="https://api.elsewhere.example")
     message = str(caught.value)
-    assert "logged in to https://api.example.org" in message and "--token" in message
+    assert "logged in to https://api.example.org" in message
+    assert "--token" in message
     assert "secret-of-example-org" not in message
     connection = connect({"CF_HOME": str(cf_home)}, base_url="https://api.elsewhere.example", token="mine")
     assert connection.verify  # SSLDisabled belongs to the cf target, not to this API
@@ -91,7 +102,8 @@ def test_home_directory_is_the_default_and_ssl_disabled_turns_verification_off(t
     connection = connect({"HOME": str(tmp_path)})
     assert connection.base_url == "https://api.example.org"
     assert connection.verify is False
-    assert "abc" in connection.secrets and "bearer abc" not in connection.secrets
+    assert "abc" in connection.secrets
+    assert "bearer abc" not in connection.secrets
 
 
 def test_ssl_disabled_warns_when_listing(cf_home: Path) -> None:
@@ -125,19 +137,29 @@ def test_no_token_anywhere(tmp_path: Path) -> None:
         ('{"Target": "https://api.example.org", "AccessToken": "bearer s3cr3t-token", ', "not valid JSON"),
         ('["s3cr3t-token"]', "not a JSON object"),
         ('{"Target": ["s3cr3t-token"], "AccessToken": "x"}', "invalid Target"),
-        ('{"Target": "https://a.example", "AccessToken": "s3cr3t-token", "SpaceFields": "dev"}', "SpaceFields"),
-        ('{"Target": "https://a.example", "AccessToken": "s3cr3t-token", "SSLDisabled": "yes"}', "SSLDisabled"),
+        (
+            '{"Target": "https://a.example", "AccessToken": "s3cr3t-token", "SpaceFields": "dev"}',
+            "SpaceFields",
+        ),
+        (
+            '{"Target": "https://a.example", "AccessToken": "s3cr3t-token", "SSLDisabled": "yes"}',
+            "SSLDisabled",
+        ),
     ],
 )
-def test_a_broken_config_names_the_file_never_its_contents(tmp_path: Path, content: str, problem: str) -> None:
+def test_a_broken_config_names_the_file_never_its_contents(
+    tmp_path: Path, content: str, problem: str
+) -> None:
     path = tmp_path / ".cf" / "config.json"
     path.parent.mkdir()
     path.write_text(content)
     with pytest.raises(pkglist.UsageError) as caught:
         connect({"CF_HOME": str(tmp_path)})
     message = str(caught.value)
-    assert str(path) in message and problem in message
-    assert "s3cr3t" not in message and "\n" not in message
+    assert str(path) in message
+    assert problem in message
+    assert "s3cr3t" not in message
+    assert "\n" not in message
 
 
 def test_a_broken_config_does_not_matter_when_everything_is_explicit(tmp_path: Path) -> None:
@@ -155,11 +177,21 @@ def test_the_official_config_example_is_understood(tmp_path: Path) -> None:
     connection = connect({"CF_HOME": str(tmp_path)})
     assert connection.base_url == "https://api.example.org"
     assert connection.verify is True
-    assert connection.secrets == ("eyJhbGciOiJSUzI1NiJ9.PAYLOAD.SIGNATURE", "0123456789abcdef0123456789abcdef-r")
-    assert "eyJ" not in repr(connection) and "eyJ" not in repr(connection.auth)
+    assert connection.secrets == (
+        "eyJhbGciOiJSUzI1NiJ9.PAYLOAD.SIGNATURE",
+        "0123456789abcdef0123456789abcdef-r",
+    )
+    assert "eyJ" not in repr(connection)
+    assert "eyJ" not in repr(connection.auth)
     provider = CloudFoundryProvider()
-    provider.connect(pkglist.Settings(where="cloudfoundry app-packages", base_url=None, credentials={},
-                                      environ={"CF_HOME": str(tmp_path)}))
+    provider.connect(
+        pkglist.Settings(
+            where="cloudfoundry app-packages",
+            base_url=None,
+            credentials={},
+            environ={"CF_HOME": str(tmp_path)},
+        )
+    )
     chosen = provider.listing("app-packages")
     first = provider.list_request(chosen, chosen.query(app="my-app"), connection.base_url, 50)
     assert first.url.params["space_guids"] == "4e8a2f35-9c7d-4b1e-8a41-2a1d5bd0b3c0"

@@ -80,8 +80,10 @@ def test_envelope_links_are_absolute_with_sorted_keys() -> None:
 def test_an_empty_list_has_one_page_and_no_next() -> None:
     envelope = body(get(CloudFoundryEmulator(packages=0), f"/v3/apps/{MAIN_APP}/packages"))
     assert envelope["resources"] == []
-    assert envelope["pagination"]["total_pages"] == 1 and envelope["pagination"]["total_results"] == 0
-    assert envelope["pagination"]["next"] is None and envelope["pagination"]["previous"] is None
+    assert envelope["pagination"]["total_pages"] == 1
+    assert envelope["pagination"]["total_results"] == 0
+    assert envelope["pagination"]["next"] is None
+    assert envelope["pagination"]["previous"] is None
 
 
 def test_resources_have_the_presenter_shape() -> None:
@@ -91,14 +93,17 @@ def test_resources_have_the_presenter_shape() -> None:
     by_type = {resource["type"]: resource for resource in resources}
     assert set(by_type) == {"bits", "docker"}
     bits, docker = spec("package_bits.json"), spec("package_docker.json")
-    assert by_type["bits"].keys() == bits.keys() and by_type["bits"]["data"].keys() == bits["data"].keys()
-    assert by_type["docker"].keys() == docker.keys() and by_type["docker"]["data"].keys() == docker["data"].keys()
+    assert by_type["bits"].keys() == bits.keys()
+    assert by_type["bits"]["data"].keys() == bits["data"].keys()
+    assert by_type["docker"].keys() == docker.keys()
+    assert by_type["docker"]["data"].keys() == docker["data"].keys()
     assert set(by_type["bits"]["links"]) == {"self", "upload", "download", "app"}
     assert set(by_type["docker"]["links"]) == {"self", "app"}
     states = {resource["state"] for resource in resources}
     assert {"READY", "FAILED", "EXPIRED", "AWAITING_UPLOAD"} <= states
     with_password = [r for r in resources if r["type"] == "docker" and r["data"]["username"]]
-    assert with_password and all(r["data"]["password"] == "***" for r in with_password)
+    assert with_password
+    assert all(r["data"]["password"] == "***" for r in with_password)
 
 
 def test_root_document_has_the_official_shape_on_the_emulator_url() -> None:
@@ -118,7 +123,8 @@ def test_rate_limit_headers_and_429_served_as_text_plain() -> None:
     example = spec("rate_limit_example.json")["response_429"]
     assert headers.keys() >= example["headers"].keys()
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert headers["X-RateLimit-Remaining"] == "0" and headers["X-RateLimit-Limit"] == "2"
+    assert headers["X-RateLimit-Remaining"] == "0"
+    assert headers["X-RateLimit-Limit"] == "2"
     assert 3590 <= int(headers["Retry-After"]) <= 3600
     assert int(headers["X-RateLimit-Reset"]) - time.time() > 3500
     assert body(third) == example["body"]
@@ -143,10 +149,16 @@ def test_uaa_token_endpoint() -> None:
     assert get(emulator, "/v3/packages").status == 401
     assert get(emulator, "/v3/packages", {"authorization": f"Bearer {new}"}).status == 401
     refreshed = token({"grant_type": "refresh_token", "refresh_token": emulator.refresh_token})
-    assert get(emulator, "/v3/packages", {"authorization": f"Bearer {body(refreshed)['access_token']}"}).status == 200
+    assert (
+        get(emulator, "/v3/packages", {"authorization": f"Bearer {body(refreshed)['access_token']}"}).status
+        == 200
+    )
     assert token({"grant_type": "refresh_token", "refresh_token": "x"}).status == 401
     assert token({"grant_type": "password", "username": "admin", "password": "no"}).status == 401
-    assert token({"grant_type": "refresh_token", "refresh_token": emulator.refresh_token}, b"other:").status == 401
+    assert (
+        token({"grant_type": "refresh_token", "refresh_token": emulator.refresh_token}, b"other:").status
+        == 401
+    )
     assert token({"grant_type": "implicit"}).status == 400
 
 
@@ -169,19 +181,28 @@ FILTER_CASES: list[tuple[dict[str, Any], Any]] = [
     ),
     (
         {"label_selector": "env in (prod,staging),!tier"},
-        lambda item: item["metadata"]["labels"].get("env") in ("prod", "staging")
-        and "tier" not in item["metadata"]["labels"],
+        lambda item: (
+            item["metadata"]["labels"].get("env") in ("prod", "staging")
+            and "tier" not in item["metadata"]["labels"]
+        ),
     ),
     ({"label_selector": "env!=prod"}, lambda item: item["metadata"]["labels"].get("env") != "prod"),
-    ({"space_guid": [DEV_SPACE]}, lambda item: item["relationships"]["app"]["data"]["guid"] in (MAIN_APP, WORKER_APP)),
+    (
+        {"space_guid": [DEV_SPACE]},
+        lambda item: item["relationships"]["app"]["data"]["guid"] in (MAIN_APP, WORKER_APP),
+    ),
     ({"app_guid": [WORKER_APP]}, lambda item: item["relationships"]["app"]["data"]["guid"] == WORKER_APP),
-    ({"org_guid": ["3a4b5c6d-7e8f-4a9b-8c0d-1e2f3a4b5c09"]},
-     lambda item: item["relationships"]["app"]["data"]["guid"] == "6b5a4f3e-2d1c-4b0a-9f8e-7d6c5b4a3f06"),
+    (
+        {"org_guid": ["3a4b5c6d-7e8f-4a9b-8c0d-1e2f3a4b5c09"]},
+        lambda item: item["relationships"]["app"]["data"]["guid"] == "6b5a4f3e-2d1c-4b0a-9f8e-7d6c5b4a3f06",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("options", "keep"), FILTER_CASES)
-def test_filters_through_pkglist_match_a_plain_filter_of_all_items(options: dict[str, Any], keep: Any) -> None:
+def test_filters_through_pkglist_match_a_plain_filter_of_all_items(
+    options: dict[str, Any], keep: Any
+) -> None:
     emulator = CloudFoundryEmulator(packages=90, seed=3)
     expected = [item["guid"] for item in raw_items(emulator) if keep(item)]
     assert expected, "the filter selects nothing; the test proves little"
@@ -198,8 +219,9 @@ def test_order_by(order: str) -> None:
     descending = order.startswith("-")
     expected = sorted(items, key=lambda item: (item[field], item["created_at"]), reverse=descending)
     with serve(emulator) as server:
-        got = listing("app-packages", base_url=server.url, token=ACCESS_TOKEN, app=MAIN_APP,
-                      page_size=6, order_by=order)
+        got = listing(
+            "app-packages", base_url=server.url, token=ACCESS_TOKEN, app=MAIN_APP, page_size=6, order_by=order
+        )
     assert [package.id for package in got] == ids(expected)
     assert ids(expected) != ids(items) or order == "created_at"
 
@@ -221,7 +243,8 @@ def test_a_million_packages_page_costs_only_the_page() -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"two pages of 5000 took {elapsed:.2f}s"
     main = emulator.data.main_app
-    assert page["pagination"]["total_results"] == 1_000_000 and page["pagination"]["total_pages"] == 200
+    assert page["pagination"]["total_results"] == 1_000_000
+    assert page["pagination"]["total_pages"] == 200
     assert page["resources"][0]["guid"] == emulator.data.package_guid(main.start + 149 * 5000)
     assert desc["pagination"]["total_results"] == emulator.data.total
     assert desc["resources"][0]["guid"] == emulator.data.package_guid(emulator.data.total - 1 - 2 * 5000)
@@ -237,4 +260,7 @@ def test_over_http_unknown_routes_and_methods() -> None:
         assert httpx.post(server.url + "/v3/packages", headers=AUTH).status_code == 404
         unknown = httpx.get(server.url + "/v3/packages?colour=red", headers=AUTH)
     assert unknown.status_code == 400
-    assert unknown.json()["errors"][0]["detail"] == "The query parameter is invalid: Unknown query parameter(s): 'colour'"
+    assert (
+        unknown.json()["errors"][0]["detail"]
+        == "The query parameter is invalid: Unknown query parameter(s): 'colour'"
+    )

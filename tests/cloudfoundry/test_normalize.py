@@ -32,8 +32,12 @@ def page_of(listing: pkglist.Listing, query: pkglist.Query, body: Any, url: str)
 
 def test_package_list_example() -> None:
     query = PackagesQuery(type=("bits", "docker"))
-    page = page_of(PACKAGES, query, spec("package_list.json"),
-                   "https://api.example.org/v3/packages?types=bits%2Cdocker&page=1&per_page=2")
+    page = page_of(
+        PACKAGES,
+        query,
+        spec("package_list.json"),
+        "https://api.example.org/v3/packages?types=bits%2Cdocker&page=1&per_page=2",
+    )
     assert page.next is None
     assert page.total_items == 2
     assert page.last_number == 1
@@ -65,7 +69,8 @@ def test_package_list_example() -> None:
     assert docker.state == "READY"
     assert docker.url == "registry/image:latest"
     assert docker.extra["image"] == "registry/image:latest"
-    assert docker.extra["checksum"] is None and docker.extra["checksum_type"] is None
+    assert docker.extra["checksum"] is None
+    assert docker.extra["checksum_type"] is None
 
 
 def test_app_package_list_example_by_guid_and_by_name() -> None:
@@ -73,7 +78,8 @@ def test_app_package_list_example_by_guid_and_by_name() -> None:
     url = "https://api.example.org/v3/apps/f2efe391-2b5b-4836-8518-ad93fa9ebf69/packages?states=READY&page=1&per_page=50"
     by_guid = AppPackagesQuery(app="f2efe391-2b5b-4836-8518-ad93fa9ebf69", state=("READY",))
     page = page_of(APP_PACKAGES, by_guid, body, url)
-    assert page.next is None and page.total_items == 1
+    assert page.next is None
+    assert page.total_items == 1
     package = PROVIDER.normalize(APP_PACKAGES, by_guid, page.items[0])
     validate_package(package, provider="cloudfoundry", listing="app-packages")
     assert package.id == "752edab0-2147-4f58-9c25-cd72ad8c3561"
@@ -100,7 +106,10 @@ def test_single_bits_package_example() -> None:
 
 
 def test_docker_password_never_leaves() -> None:
-    body = {"pagination": {"total_results": 1, "total_pages": 1, "next": None}, "resources": [spec("package_docker.json")]}
+    body = {
+        "pagination": {"total_results": 1, "total_pages": 1, "next": None},
+        "resources": [spec("package_docker.json")],
+    }
     query = PackagesQuery()
     page = page_of(PACKAGES, query, body, "https://api.example.org/v3/packages?page=1&per_page=50")
     raw = page.items[0]
@@ -111,7 +120,8 @@ def test_docker_password_never_leaves() -> None:
     assert package.url == "registry/image:latest"
     assert package.updated_at == datetime(2016, 6, 8, 16, 41, 26, tzinfo=UTC)
     dumped = json.dumps(pkglist.package_to_dict(package, raw=True) | {"raw": raw})
-    assert "***" not in dumped and "password" not in dumped
+    assert "***" not in dumped
+    assert "password" not in dumped
 
 
 def test_pagination_example_next_link_is_followed() -> None:
@@ -137,9 +147,18 @@ def test_next_link_to_another_origin_is_refused() -> None:
         ({"type": "bits"}, "relationships"),
         ({"guid": "x", "relationships": {"app": {"data": {"guid": ["a"]}}}}, "guid"),
         ({"guid": "x", "relationships": {"app": "nope"}}, "app"),
-        ({"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "created_at": "soon"}, "created_at"),
-        ({"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "data": {"checksum": 3}}, "checksum"),
-        ({"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "metadata": {"labels": []}}, "labels"),
+        (
+            {"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "created_at": "soon"},
+            "created_at",
+        ),
+        (
+            {"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "data": {"checksum": 3}},
+            "checksum",
+        ),
+        (
+            {"guid": "x", "relationships": {"app": {"data": {"guid": "a"}}}, "metadata": {"labels": []}},
+            "labels",
+        ),
         ({"guid": ["x"], "relationships": {"app": {"data": {"guid": "a"}}}}, "guid"),
     ],
 )
@@ -153,8 +172,10 @@ def test_app_lookup_zero_one_or_several() -> None:
     url = "https://api.example.org/v3/apps?names=web&space_guids=5c1f0e2a-3b4d-4e6f-8a9b-1c2d3e4f5a02&per_page=7"
 
     def apps(*guids: str) -> dict[str, Any]:
-        return {"pagination": {"total_results": len(guids)},
-                "resources": [{"guid": guid, "name": "web"} for guid in guids]}
+        return {
+            "pagination": {"total_results": len(guids)},
+            "resources": [{"guid": guid, "name": "web"} for guid in guids],
+        }
 
     with pytest.raises(pkglist.NotFoundError, match="app 'web' not found in space 5c1f0e2a") as missing:
         page_of(APP_PACKAGES, query, apps(), url)
@@ -164,7 +185,8 @@ def test_app_lookup_zero_one_or_several() -> None:
         page_of(APP_PACKAGES, query, apps("aaaa", "bbbb"), url)
 
     page = page_of(APP_PACKAGES, query, apps("f2efe391-2b5b-4836-8518-ad93fa9ebf69"), url)
-    assert page.items == [] and page.next is not None
+    assert page.items == []
+    assert page.next is not None
     assert str(page.next.url) == (
         "https://api.example.org/v3/apps/f2efe391-2b5b-4836-8518-ad93fa9ebf69/packages?page=1&per_page=7"
     )

@@ -32,10 +32,21 @@ def test_the_peer_client_lists_what_pkglist_lists() -> None:
         client = cloudfoundry_client.CloudFoundryClient(server.url)
         client.init_with_user_credentials(USERNAME, PASSWORD)
         theirs = [package["guid"] for package in client.v3.apps.list_packages(MAIN_APP, per_page=5)]
-        ours = listing("app-packages", base_url=server.url, token=ACCESS_TOKEN, app="web",
-                       space_guid=DEV_SPACE, page_size=5)
-        peer_pages = [r for r in server.requests if r.path.endswith("/packages") and "user-agent" in r.headers
-                      and r.headers["user-agent"] == "cf-python-client"]
+        ours = listing(
+            "app-packages",
+            base_url=server.url,
+            token=ACCESS_TOKEN,
+            app="web",
+            space_guid=DEV_SPACE,
+            page_size=5,
+        )
+        peer_pages = [
+            r
+            for r in server.requests
+            if r.path.endswith("/packages")
+            and "user-agent" in r.headers
+            and r.headers["user-agent"] == "cf-python-client"
+        ]
     assert len(theirs) == 37
     assert [package.id for package in ours] == theirs
     assert len(peer_pages) == 8  # it followed the absolute next links to the end
@@ -48,9 +59,14 @@ def test_the_peer_client_reads_the_same_cf_config(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("CF_HOME", str(tmp_path))
     emulator = CloudFoundryEmulator(packages=12, seed=2)
     with serve(emulator) as server:
-        path = write_cf_config(tmp_path, Target=server.url, AccessToken=f"bearer {ACCESS_TOKEN}",
-                               RefreshToken=REFRESH_TOKEN, UaaEndpoint=server.url,
-                               SpaceFields={"GUID": DEV_SPACE, "Name": "dev"})
+        path = write_cf_config(
+            tmp_path,
+            Target=server.url,
+            AccessToken=f"bearer {ACCESS_TOKEN}",
+            RefreshToken=REFRESH_TOKEN,
+            UaaEndpoint=server.url,
+            SpaceFields={"GUID": DEV_SPACE, "Name": "dev"},
+        )
         client = cloudfoundry_client.CloudFoundryClient.build_from_cf_config(str(path))
         theirs = [package["guid"] for package in client.v3.apps.list_packages(MAIN_APP, per_page=4)]
         emulator.expire_tokens()  # both refresh through UAA when told the token is invalid

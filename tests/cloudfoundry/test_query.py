@@ -67,7 +67,9 @@ def test_packages_filters_are_comma_joined_and_paging_is_1_based() -> None:
 
 
 def test_app_packages_by_guid_never_sends_space_filters() -> None:
-    request = first_request("app-packages", app=MAIN_APP, space_guid=DEV_SPACE, state=["READY"], page_size=100)
+    request = first_request(
+        "app-packages", app=MAIN_APP, space_guid=DEV_SPACE, state=["READY"], page_size=100
+    )
     assert request.url.path == f"/v3/apps/{MAIN_APP}/packages"
     assert params(request) == [("states", "READY"), ("page", "1"), ("per_page", "100")]
 
@@ -103,7 +105,8 @@ def test_invalid_values_are_one_line_usage_errors(listing: str, values: dict[str
     with pytest.raises(pkglist.UsageError) as caught:
         pkglist.iter_packages("cloudfoundry", listing, base_url=BASE, token="t", **values)
     message = str(caught.value)
-    assert flag in message and "\n" not in message
+    assert flag in message
+    assert "\n" not in message
 
 
 def test_page_size_above_5000_is_refused() -> None:

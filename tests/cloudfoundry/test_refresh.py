@@ -72,7 +72,8 @@ def test_expired_token_is_refreshed_and_the_config_is_untouched(cf_home: Path) -
     (uaa,) = uaa_requests(server)
     assert uaa.headers["authorization"] == "Basic " + base64.b64encode(b"cf:").decode()
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
-    assert not any(path.parent.glob("*.tmp")) and sorted(p.name for p in path.parent.iterdir()) == ["config.json"]
+    assert not any(path.parent.glob("*.tmp"))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.json"]
 
 
 @pytest.mark.parametrize("concurrency", [8, 1])
@@ -97,8 +98,10 @@ def test_a_failed_refresh_is_an_auth_error_without_secrets(cf_home: Path) -> Non
             listing("app-packages", app=MAIN_APP, page_size=4, concurrency=8)
     message = str(caught.value)
     assert "refreshing it through UAA failed (HTTP 401: invalid_token" in message
-    assert "cf login" in message and "cloudfoundry app-packages" in message
-    assert REFRESH_TOKEN not in message and ACCESS_TOKEN not in message  # UAA quoted the token
+    assert "cf login" in message
+    assert "cloudfoundry app-packages" in message
+    assert REFRESH_TOKEN not in message
+    assert ACCESS_TOKEN not in message
     assert len(uaa_requests(server)) == 1  # the other pages do not retry a refresh that failed
     assert path.read_bytes() == before
 
@@ -142,8 +145,11 @@ def test_sync_flow_refreshes_and_keeps_the_new_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append((request.url.path, request.headers.get("authorization", "")))
         if request.url.path == "/oauth/token":
-            assert b"grant_type=refresh_token" in request.content and b"refresh_token=r1" in request.content
-            return httpx.Response(200, json={"access_token": "new", "refresh_token": "r2", "token_type": "bearer"})
+            assert b"grant_type=refresh_token" in request.content
+            assert b"refresh_token=r1" in request.content
+            return httpx.Response(
+                200, json={"access_token": "new", "refresh_token": "r2", "token_type": "bearer"}
+            )
         if request.headers["authorization"] == "bearer new":
             return httpx.Response(200, json={"ok": True})
         body = {"errors": [{"detail": "Invalid Auth Token", "title": "CF-InvalidAuthToken", "code": 1000}]}
@@ -160,4 +166,5 @@ def test_sync_flow_refreshes_and_keeps_the_new_token() -> None:
         ("/v3/apps", "bearer new"),
     ]
     assert auth.refreshes == 1
-    assert "old" not in repr(auth) and "new" not in repr(auth)
+    assert "old" not in repr(auth)
+    assert "new" not in repr(auth)

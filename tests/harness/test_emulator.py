@@ -420,3 +420,16 @@ def test_a_million_packages_page_in_constant_time() -> None:
     )
     assert [a["name"] for a in artifacts["artifacts"]][-1] == emulator.catalog.main(999_999).name
     assert elapsed < 2.0, f"deep pages took {elapsed:.2f}s"
+
+
+def test_include_meta_counts_are_logged(
+    world: tuple[EmulatorServer, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, emulator = world
+    caplog.set_level("INFO", logger="pkglist.harness")
+    listing(server, "packages", account="acme", org="default", include_meta=True)
+    listing(server, "packages", account="acme", org="default")
+    sandbox = [a for a in emulator.catalog.fixed if a.registry.space == "acme/default/sandbox"]
+    deleted = sum(1 for a in sandbox if a.deleted_ms is not None)
+    messages = [record.getMessage() for record in caplog.records if record.name == "pkglist.harness"]
+    assert messages == [f"harness packages: activeCount={len(sandbox) - deleted} deletedCount={deleted}"]

@@ -161,3 +161,17 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "METABIND_API_URL",
     ):
         assert flag in out
+
+
+def test_plugin_import_stays_light() -> None:
+    """Plugin discovery imports the package: no HTTP client, event loop or emulator yet."""
+    import sys
+
+    code = (
+        "import sys, pkglist_metabind\n"
+        "print(sorted(m for m in ('httpx', 'asyncio', 'pkglist_metabind._emulator') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -73,6 +73,8 @@ def prepare(
             f"{where}: --page-size must be at most {chosen_listing.max_page_size} for this listing, "
             f"got {options.page_size}"
         )
+    if options.ca_bundle is not None and not os.path.isfile(options.ca_bundle):
+        raise UsageError(f"{where}: --ca-bundle {options.ca_bundle!r} is not a readable file")
     query = build_query(chosen_listing.query, query_values, where=where, environ=environ)
     settings = Settings(where=where, base_url=options.base_url, credentials=credentials, environ=environ)
     if options.emulate:

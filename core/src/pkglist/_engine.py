@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import math
+import ssl
 import warnings
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
@@ -317,6 +318,14 @@ class _Runner:
             except httpx.TimeoutException as exc:
                 failure = f"timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
+                if _certificate_problem(exc):
+                    raise NetworkError(
+                        f"{self.where}: TLS certificate verification failed for {_origin(request)} "
+                        f"({_one_line(exc)}); trust its CA with --ca-bundle FILE or SSL_CERT_FILE",
+                        provider=self.call.provider.name,
+                        listing=self.call.listing.name,
+                        page=position,
+                    ) from None
                 failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
             else:
                 log_exchange(request, response, self.secrets)
@@ -394,6 +403,19 @@ class _Runner:
         if not isinstance(page, Page):
             raise PluginError(f"{self.where}: paginating returned {page!r:.60} instead of a Page")
         return page
+
+
+def _certificate_problem(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _origin(request: httpx.Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import httpx
 import pkglist
 import pytest
@@ -25,7 +26,10 @@ def package(**fields: Any) -> pkglist.Package:
     [
         ({"created_at": datetime(2025, 5, 1, 12, 0, tzinfo=UTC)}, 31),
         ({"created_at": datetime(2025, 5, 31, 12, 0, 1, tzinfo=UTC)}, 0),  # 23:59:59 ago: not a day yet
-        ({"created_at": datetime(2024, 1, 1, tzinfo=UTC), "updated_at": datetime(2025, 5, 29, tzinfo=UTC)}, 3),
+        (
+            {"created_at": datetime(2024, 1, 1, tzinfo=UTC), "updated_at": datetime(2025, 5, 29, tzinfo=UTC)},
+            3,
+        ),
         ({"updated_at": datetime(2025, 7, 1, tzinfo=UTC)}, 0),  # clocks disagree: never negative
         ({}, None),
     ],
@@ -36,7 +40,11 @@ def test_age_days(fields: dict[str, Any], expected: int | None) -> None:
 
 # "Any provider": a throw-away one, registered next to pkglist-age in a private plugin manager.
 
-STAMPS = ["2025-05-01T00:00:00Z", None, "2024-12-24T18:30:00Z"]
+ITEMS: list[dict[str, Any]] = [
+    {"id": "0", "name": "fresh", "updated": "2025-05-01T00:00:00Z", "extra": {"shelf_life": 3}},
+    {"id": "1", "name": "timeless", "updated": None, "extra": {}},
+    {"id": "2", "name": "opinionated", "updated": "2024-12-24T18:30:00Z", "extra": {"age_days": 99}},
+]
 
 
 class Catalog(pkglist.Provider):
@@ -63,7 +71,7 @@ class Catalog(pkglist.Provider):
             id=raw["id"],
             name=raw["name"],
             updated_at=pkglist.parse_timestamp(raw["updated"]),
-            extra={"shelf_life": raw["shelf_life"]},
+            extra=raw["extra"],
         )
 
 
@@ -71,11 +79,7 @@ class CatalogEmulator:
     credentials: Mapping[str, str] = {}
 
     def handle(self, request: Request) -> Response:
-        items = [
-            {"id": str(n), "name": f"item-{n}", "updated": stamp, "shelf_life": n}
-            for n, stamp in enumerate(STAMPS)
-        ]
-        return Response.json({"items": items, "next": None})
+        return Response.json({"items": ITEMS, "next": None})
 
 
 class CatalogPlugin:
@@ -91,14 +95,13 @@ def list_catalog(*plugins: object) -> list[pkglist.Package]:
 
 
 def test_the_wrapper_adds_age_days_to_another_plugins_packages() -> None:
-    before = datetime.now(UTC)
-    packages = list_catalog(pkglist_age)
-    after = datetime.now(UTC)
     plain = list_catalog()
-    assert [p.extra for p in plain] == [{"shelf_life": 0}, {"shelf_life": 1}, {"shelf_life": 2}]
-    for aged, original in zip(packages, plain, strict=True):
-        assert aged == original if original.updated_at is None else aged != original
-        if original.updated_at is not None:
-            ages = {pkglist_age.age_days(original, moment) for moment in (before, after)}
-            assert aged.extra == {**original.extra, "age_days": aged.extra["age_days"]}
-            assert aged.extra["age_days"] in ages
+    before = datetime.now(UTC)
+    fresh, timeless, opinionated = list_catalog(pkglist_age)
+    after = datetime.now(UTC)
+    assert [package.extra for package in plain] == [item["extra"] for item in ITEMS]
+    age = fresh.extra["age_days"]
+    assert age in {pkglist_age.age_days(plain[0], before), pkglist_age.age_days(plain[0], after)}
+    assert fresh == attrs.evolve(plain[0], extra={"shelf_life": 3, "age_days": age})
+    assert timeless == plain[1]  # no timestamp: left alone
+    assert opinionated == plain[2]  # the provider's own age_days wins

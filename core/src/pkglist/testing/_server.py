@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -77,6 +78,7 @@ class EmulatorServer:
         faults: Faults | None = None,
         external_url: str | None = None,
         record: int = 10_000,
+        certificate: tuple[str, str] | None = None,
     ) -> None:
         self.emulator = emulator
         self.latency = latency
@@ -88,8 +90,14 @@ class EmulatorServer:
         self._lock = threading.Lock()
         self._random = random.Random(faults.seed if faults else 0)
         self._httpd = _Server((host, port), _handler_for(self))
+        scheme = "http"
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            scheme = "https"
         bound_host, bound_port = self._httpd.server_address[:2]
-        self.url = f"http://{_url_host(str(bound_host))}:{bound_port}"
+        self.url = f"{scheme}://{_url_host(str(bound_host))}:{bound_port}"
         self.external_url = (external_url or self.url).rstrip("/")
         self._thread: threading.Thread | None = None
 
@@ -249,8 +257,11 @@ def serve(
     latency: float = 0.0,
     faults: Faults | None = None,
     external_url: str | None = None,
+    certificate: tuple[str, str] | None = None,
 ) -> EmulatorServer:
     """Start ``emulator`` on a loopback port in a background thread.
+
+    ``certificate`` (a certificate chain file and its key file) serves HTTPS.
 
     >>> from pkglist.testing import Response
     >>> class Hello:
@@ -263,5 +274,11 @@ def serve(
     {'hello': 'world'}
     """
     return EmulatorServer(
-        emulator, host=host, port=port, latency=latency, faults=faults, external_url=external_url
+        emulator,
+        host=host,
+        port=port,
+        latency=latency,
+        faults=faults,
+        external_url=external_url,
+        certificate=certificate,
     ).start()

@@ -129,7 +129,8 @@ class CloudFoundryAuth(httpx.Auth):
             raise self._failure
 
     def _refresh_request(self) -> httpx.Request:
-        assert self._uaa_endpoint is not None and self._refresh_token is not None
+        assert self._uaa_endpoint is not None
+        assert self._refresh_token is not None
         client_id, client_secret = self._client
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
         return httpx.Request(

@@ -59,7 +59,9 @@ def read_config(path: Path) -> CfConfig | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"cannot read the cf CLI config {path}: {exc.strerror or type(exc).__name__}") from None
+        raise ConfigError(
+            f"cannot read the cf CLI config {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):
@@ -89,7 +91,9 @@ class _Reader:
     prefix: str = ""
 
     def _bad(self, key: str, kind: str) -> ConfigError:
-        return ConfigError(f"the cf CLI config {self.path} has an invalid {self.prefix}{key} (expected {kind})")
+        return ConfigError(
+            f"the cf CLI config {self.path} has an invalid {self.prefix}{key} (expected {kind})"
+        )
 
     def text(self, key: str) -> str | None:
         value = self.data.get(key)

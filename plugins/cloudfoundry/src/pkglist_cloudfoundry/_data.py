@@ -128,7 +128,7 @@ class App:
 class Facts(NamedTuple):
     """What filtering needs to know about one package (cheaper than the whole resource)."""
 
-    index: int
+    number: int  # the package's index in the data set
     hash: int
     type: str
     state: str
@@ -163,7 +163,9 @@ class DataSet:
         for number, (guid, name, space, count) in enumerate(others if other_apps else ()):
             self.apps.append(App(guid, name, space, start, count, EPOCH - 86_400 * (10 - number)))
             start += count
-        self.main_app = App(DEMO_APP_GUID, DEMO_APP_NAME, DEMO_SPACE_GUID, start, packages, EPOCH - 86_400 * 30)
+        self.main_app = App(
+            DEMO_APP_GUID, DEMO_APP_NAME, DEMO_SPACE_GUID, start, packages, EPOCH - 86_400 * 30
+        )
         self.apps.insert(0, self.main_app)
         self.total = start + packages
         self._apps_by_guid = {app.guid: app for app in self.apps}

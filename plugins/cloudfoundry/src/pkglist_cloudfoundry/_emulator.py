@@ -52,11 +52,23 @@ REFRESH_TOKEN = "cf-emulator-refresh-token"
 USERNAME = "admin"
 PASSWORD = "cf-emulator-password"
 CLIENT = ("cf", "")
-_APP_PARAMS = ("page", "per_page", "order_by", "names", "guids", "space_guids", "organization_guids",
-               "label_selector", "created_ats", "updated_ats")
+_APP_PARAMS = (
+    "page",
+    "per_page",
+    "order_by",
+    "names",
+    "guids",
+    "space_guids",
+    "organization_guids",
+    "label_selector",
+    "created_ats",
+    "updated_ats",
+)
 
 
-def cf_error(status: int, code: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
+def cf_error(
+    status: int, code: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+) -> Response:
     return Response.json({"errors": [{"detail": detail, "title": title, "code": code}]}, status, headers)
 
 
@@ -79,7 +91,7 @@ class CloudFoundryEmulator:
     ) -> None:
         self.data = DataSet(packages, seed, other_apps=other_apps)
         self.selector = Selector(self.data)
-        self.credentials = {"token": ACCESS_TOKEN}
+        self.credentials: Mapping[str, str] = {"token": ACCESS_TOKEN}
         self.refresh_token = REFRESH_TOKEN
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -194,27 +206,31 @@ class CloudFoundryEmulator:
     def _root(self, request: Request) -> Response:
         base = request.base_url
         host = urllib.parse.urlsplit(base).hostname or "localhost"
-        return Response.json({
-            "links": {
-                "self": {"href": base},
-                "cloud_controller_v2": {"href": f"{base}/v2", "meta": {"version": "2.155.0"}},
-                "cloud_controller_v3": {"href": f"{base}/v3", "meta": {"version": "3.90.0"}},
-                "network_policy_v0": {"href": f"{base}/networking/v0/external"},
-                "network_policy_v1": {"href": f"{base}/networking/v1/external"},
-                "login": {"href": base},
-                "uaa": {"href": base},
-                "credhub": None,
-                "routing": {"href": f"{base}/routing"},
-                "logging": {"href": f"wss://doppler.{host}:443"},
-                "log_cache": {"href": f"https://log-cache.{host}"},
-                "log_stream": {"href": f"https://log-stream.{host}"},
-                "app_ssh": {
-                    "href": f"ssh.{host}:2222",
-                    "meta": {"host_key_fingerprint": "Y411oivJwZCUQnXHq83mdM5SKCK4ftyoSXI31RRe4Zs",
-                             "oauth_client": "ssh-proxy"},
-                },
+        return Response.json(
+            {
+                "links": {
+                    "self": {"href": base},
+                    "cloud_controller_v2": {"href": f"{base}/v2", "meta": {"version": "2.155.0"}},
+                    "cloud_controller_v3": {"href": f"{base}/v3", "meta": {"version": "3.90.0"}},
+                    "network_policy_v0": {"href": f"{base}/networking/v0/external"},
+                    "network_policy_v1": {"href": f"{base}/networking/v1/external"},
+                    "login": {"href": base},
+                    "uaa": {"href": base},
+                    "credhub": None,
+                    "routing": {"href": f"{base}/routing"},
+                    "logging": {"href": f"wss://doppler.{host}:443"},
+                    "log_cache": {"href": f"https://log-cache.{host}"},
+                    "log_stream": {"href": f"https://log-stream.{host}"},
+                    "app_ssh": {
+                        "href": f"ssh.{host}:2222",
+                        "meta": {
+                            "host_key_fingerprint": "Y411oivJwZCUQnXHq83mdM5SKCK4ftyoSXI31RRe4Zs",
+                            "oauth_client": "ssh-proxy",
+                        },
+                    },
+                }
             }
-        })
+        )
 
     def _token(self, request: Request) -> Response:
         if request.method != "POST":
@@ -324,8 +340,11 @@ def _envelope_json(request: Request, paging: Paging, total: int, resources: list
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    return Response.json({"error": error, "error_description": description}, status,
-                         content_type="application/json;charset=UTF-8")
+    return Response.json(
+        {"error": error, "error_description": description},
+        status,
+        content_type="application/json;charset=UTF-8",
+    )
 
 
 def _basic_client(header: str) -> tuple[str, str] | None:

@@ -59,7 +59,9 @@ def _first(query: Mapping[str, list[str]], key: str) -> str | None:
     return values[-1] if values else None
 
 
-def check_known(query: Mapping[str, list[str]], allowed: Sequence[str], forbidden: Sequence[str] = ()) -> None:
+def check_known(
+    query: Mapping[str, list[str]], allowed: Sequence[str], forbidden: Sequence[str] = ()
+) -> None:
     bases = {key.split("[", 1)[0] for key in query}
     unknown = sorted(key for key in bases if key not in allowed or key in forbidden)
     if unknown:
@@ -75,7 +77,9 @@ class Paging:
     order_param: str | None
 
 
-def parse_paging(query: Mapping[str, list[str]], orders: Sequence[str] = ("created_at", "updated_at")) -> Paging:
+def parse_paging(
+    query: Mapping[str, list[str]], orders: Sequence[str] = ("created_at", "updated_at")
+) -> Paging:
     per_page_text = _first(query, "per_page")
     per_page = DEFAULT_PER_PAGE
     if per_page_text is not None:
@@ -121,10 +125,7 @@ class TimeFilter:
     def matches(self, moment: int) -> bool:
         if self.exact is not None and moment not in self.exact:
             return False
-        for operator, value in self.bounds:
-            if not _compare(operator, moment, value):
-                return False
-        return True
+        return all(_compare(operator, moment, value) for operator, value in self.bounds)
 
     def index_window(self) -> tuple[int, int | None]:
         """The range of creation indices the bounds allow (creation time is ``EPOCH + i * STEP``)."""
@@ -159,8 +160,10 @@ def _epoch(text: str, label: str) -> int:
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
     except ValueError:
-        raise BadQuery(f"{label} has an invalid timestamp format. Timestamps should be formatted as "
-                       "'YYYY-MM-DDThh:mm:ssZ'") from None
+        raise BadQuery(
+            f"{label} has an invalid timestamp format. Timestamps should be formatted as "
+            "'YYYY-MM-DDThh:mm:ssZ'"
+        ) from None
 
 
 def parse_time_filter(query: Mapping[str, list[str]], name: str) -> TimeFilter | None:
@@ -265,7 +268,13 @@ class PackageFilter:
     def predicate(self) -> Callable[[Facts], bool] | None:
         """What a scan must check (``None``: nothing beyond index ranges)."""
         checks: list[Callable[[Facts], bool]] = []
-        states, types, labels, created, updated = self.states, self.types, self.labels, self.created, self.updated
+        states, types, labels, created, updated = (
+            self.states,
+            self.types,
+            self.labels,
+            self.created,
+            self.updated,
+        )
         if states is not None:
             checks.append(lambda facts: facts.state in states)
         if types is not None:
@@ -282,8 +291,20 @@ class PackageFilter:
 
 
 def parse_package_filter(query: Mapping[str, list[str]], *, nested: bool) -> PackageFilter:
-    allowed = ("page", "per_page", "order_by", "guids", "states", "types", "label_selector",
-               "created_ats", "updated_ats", "app_guids", "space_guids", "organization_guids")
+    allowed = (
+        "page",
+        "per_page",
+        "order_by",
+        "guids",
+        "states",
+        "types",
+        "label_selector",
+        "created_ats",
+        "updated_ats",
+        "app_guids",
+        "space_guids",
+        "organization_guids",
+    )
     forbidden = ("app_guids", "space_guids", "organization_guids") if nested else ()
     check_known(query, allowed, forbidden)
     states, types = csv_values(query, "states"), csv_values(query, "types")
@@ -304,8 +325,12 @@ def parse_package_filter(query: Mapping[str, list[str]], *, nested: bool) -> Pac
 class Selection:
     """The matching package indices in the requested order: ranges (arithmetic) or a list."""
 
-    def __init__(self, ranges: Sequence[tuple[int, int]] = (), listed: Sequence[int] | None = None,
-                 descending: bool = False) -> None:
+    def __init__(
+        self,
+        ranges: Sequence[tuple[int, int]] = (),
+        listed: Sequence[int] | None = None,
+        descending: bool = False,
+    ) -> None:
         self._ranges = [(start, stop) for start, stop in ranges if stop > start]
         self._listed = listed
         self._descending = descending
@@ -337,7 +362,9 @@ class Selector:
         self._lock = threading.Lock()
         self.scans = 0
 
-    def select(self, flt: PackageFilter, order: str, descending: bool, nested_app: str | None = None) -> Selection:
+    def select(
+        self, flt: PackageFilter, order: str, descending: bool, nested_app: str | None = None
+    ) -> Selection:
         data = self.data
         apps = data.apps
         if nested_app is not None:
@@ -372,8 +399,14 @@ class Selector:
                 self._cache.popitem(last=False)
         return Selection(listed=listed)
 
-    def _scan(self, ranges: list[tuple[int, int]], flt: PackageFilter,
-              predicate: Callable[[Facts], bool] | None, order: str, descending: bool) -> array[int]:
+    def _scan(
+        self,
+        ranges: list[tuple[int, int]],
+        flt: PackageFilter,
+        predicate: Callable[[Facts], bool] | None,
+        order: str,
+        descending: bool,
+    ) -> array[int]:
         data = self.data
         self.scans += 1
         if flt.guids is not None:
@@ -392,7 +425,7 @@ class Selector:
                 if predicate is None or predicate(facts):
                     matched.append(facts)
         if order == "updated_at":
-            matched.sort(key=lambda facts: (facts.updated_at, facts.index))
+            matched.sort(key=lambda facts: (facts.updated_at, facts.number))
         if descending:
             matched.reverse()
-        return array("q", (facts.index for facts in matched))
+        return array("q", (facts.number for facts in matched))

@@ -104,7 +104,9 @@ class CloudFoundryProvider(pkglist.Provider):
                 f"{where}: no Cloud Foundry API endpoint; pass --base-url, set CF_API or run `cf login`"
             )
         # The base class checks the URL (scheme, host, no credentials or query).
-        base_url = super().connect(attrs.evolve(settings, base_url=raw_url, credentials={}, environ={})).base_url
+        base_url = (
+            super().connect(attrs.evolve(settings, base_url=raw_url, credentials={}, environ={})).base_url
+        )
         # The cf login belongs to its own API: never send its token (or trust its
         # settings) to another endpoint.
         login: CfConfig | None = None
@@ -161,7 +163,7 @@ class CloudFoundryProvider(pkglist.Provider):
                     f"{self.name} {listing.name}: to look the app {query.app!r} up by name, pass "
                     "--space-guid or target a space with `cf target -s SPACE` (or pass the app's GUID)"
                 )
-            params = [("names", query.app), ("space_guids", space), ("per_page", str(page_size))]
+            params = (("names", query.app), ("space_guids", space), ("per_page", str(page_size)))
             return httpx.Request("GET", pkglist.join_url(base_url, "/v3/apps"), params=params)
         assert isinstance(query, PackagesQuery)
         url = pkglist.join_url(base_url, "/v3/packages")

@@ -164,4 +164,3 @@ def filter_params(query: _CommonQuery) -> list[tuple[str, str]]:
     if query.order_by:
         params.append(("order_by", query.order_by))
     return params
-

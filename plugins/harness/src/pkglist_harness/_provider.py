@@ -109,7 +109,8 @@ class HarnessProvider(pkglist.Provider):
         self, listing: pkglist.Listing, query: pkglist.Query, request: httpx.Request, response: httpx.Response
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
-        if isinstance(body, Mapping) and isinstance(body.get("meta"), Mapping):
+        first = request.url.params.get("page") == "0"
+        if first and isinstance(body, Mapping) and isinstance(body.get("meta"), Mapping):
             meta = body["meta"]
             logger.info(
                 "harness %s: activeCount=%s deletedCount=%s",
