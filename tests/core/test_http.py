@@ -52,6 +52,7 @@ def test_retry_after_in_seconds_http_date_reset_header_and_body() -> None:
     assert retry_after_seconds(response(429, **{"x-ratelimit-reset": str(int(now) + 12)}), now=now) == 12
     assert retry_after_seconds(response(429, {"error": {"retryAfter": 9}}), now=now) == 9
     assert retry_after_seconds(response(429, {"retryAfter": 4}), now=now) == 4
+    assert retry_after_seconds(response(429, {"error": {"details": {"retryAfter": 6}}}), now=now) == 6
     assert retry_after_seconds(response(503), now=now) is None
 
 

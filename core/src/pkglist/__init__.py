@@ -92,37 +92,75 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ._api import aiter_packages, iter_packages
-    from ._convert import converter, format_datetime, package_to_dict
+    from ._api import (
+        aiter_packages as aiter_packages,
+        iter_packages as iter_packages,
+    )
+    from ._convert import (
+        converter as converter,
+        format_datetime as format_datetime,
+        package_to_dict as package_to_dict,
+    )
     from ._errors import (
-        AuthError,
-        BadRequestError,
-        InvalidItemError,
-        InvalidItemWarning,
-        ListingChangedWarning,
-        NetworkError,
-        NotFoundError,
-        PkglistError,
-        PkglistWarning,
-        PluginError,
-        ProtocolError,
-        ProviderError,
-        RateLimitedError,
-        ServerError,
-        UsageError,
+        AuthError as AuthError,
+        BadRequestError as BadRequestError,
+        InvalidItemError as InvalidItemError,
+        InvalidItemWarning as InvalidItemWarning,
+        ListingChangedWarning as ListingChangedWarning,
+        NetworkError as NetworkError,
+        NotFoundError as NotFoundError,
+        PkglistError as PkglistError,
+        PkglistWarning as PkglistWarning,
+        PluginError as PluginError,
+        ProtocolError as ProtocolError,
+        ProviderError as ProviderError,
+        RateLimitedError as RateLimitedError,
+        ServerError as ServerError,
+        UsageError as UsageError,
     )
-    from ._hookspecs import hookimpl, hookspec
-    from ._model import PACKAGE_FIELDS, Package, Page
-    from ._options import ListOptions
-    from ._paging import Cursor, NextLink, PageNumber, Paging, decode_json, derive_request
+    from ._hookspecs import (
+        hookimpl as hookimpl,
+        hookspec as hookspec,
+    )
+    from ._model import (
+        PACKAGE_FIELDS as PACKAGE_FIELDS,
+        Package as Package,
+        Page as Page,
+    )
+    from ._options import (
+        ListOptions as ListOptions,
+    )
+    from ._paging import (
+        Cursor as Cursor,
+        NextLink as NextLink,
+        PageNumber as PageNumber,
+        Paging as Paging,
+        decode_json as decode_json,
+        derive_request as derive_request,
+    )
     from ._plugins import (
-        PluginManager,
-        PluginRecord,
-        PluginWarning,
-        ProviderRecord,
-        get_plugin_manager,
+        PluginManager as PluginManager,
+        PluginRecord as PluginRecord,
+        PluginWarning as PluginWarning,
+        ProviderRecord as ProviderRecord,
+        get_plugin_manager as get_plugin_manager,
     )
-    from ._provider import Connection, Credential, Listing, Provider, Settings
-    from ._query import Query, option, query_options
-    from ._urls import join_url, quote_segment
-    from .items import parse_timestamp
+    from ._provider import (
+        Connection as Connection,
+        Credential as Credential,
+        Listing as Listing,
+        Provider as Provider,
+        Settings as Settings,
+    )
+    from ._query import (
+        Query as Query,
+        option as option,
+        query_options as query_options,
+    )
+    from ._urls import (
+        join_url as join_url,
+        quote_segment as quote_segment,
+    )
+    from .items import (
+        parse_timestamp as parse_timestamp,
+    )

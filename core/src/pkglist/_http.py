@@ -285,7 +285,9 @@ def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -
     except (ValueError, RecursionError):
         body = None
     if isinstance(body, Mapping):
-        for holder in (body, body.get("error")):
+        error = body.get("error")
+        details = error.get("details") if isinstance(error, Mapping) else None
+        for holder in (body, error, details):
             if isinstance(holder, Mapping):
                 value = holder.get("retryAfter")
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
