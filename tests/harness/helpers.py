@@ -10,7 +10,7 @@ import httpx
 
 import pkglist
 from pkglist.testing import EmulatorServer, serve
-from pkglist_harness._emulator import HarnessEmulator
+from pkglist_harness import HarnessEmulator
 
 KEY = HarnessEmulator().credentials["api_key"]
 ACCOUNT, ORG, PROJECT = "acme", "platform", "payments"

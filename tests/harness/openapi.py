@@ -48,7 +48,7 @@ def spec_dict(name: str) -> dict[str, Any]:
     import yaml
 
     need_specs()
-    document = yaml.safe_load((SPEC_DIR / name).read_text())
+    document: dict[str, Any] = yaml.safe_load((SPEC_DIR / name).read_text())
     _stringify_statuses(document)
     if name != V3:
         _nullable_labels(document)
@@ -117,7 +117,7 @@ def _mock_request(name: str, request: httpx.Request) -> Any:
         "http://emulator.test",
         request.method.lower(),
         base_path + path[len(api_root) :],
-        args=list(request.url.params.multi_items()),
+        args=list(request.url.params.multi_items()),  # type: ignore[arg-type]  # a multidict takes pairs
         headers=dict(request.headers),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pkglist.testing.contract import ProviderContract
-from pkglist_harness._emulator import HarnessEmulator
+from pkglist_harness import HarnessEmulator
 
 
 class _Harness(ProviderContract):

@@ -143,9 +143,19 @@ def test_the_spec_check_is_not_vacuous(world: tuple[EmulatorServer, Any]) -> Non
 # v3 paging and filters ----------------------------------------------------------------
 
 
+def acme_packages(catalog: Any) -> list[Any]:
+    """Every package of account acme in creation order: the fixed ones, then the main set."""
+    fixed = [a for a in catalog.fixed if a.registry.space.split("/")[0] == "acme"]
+    return [*fixed, *(catalog.main(i) for i in range(catalog.size))]
+
+
 def test_v3_envelope_and_has_more(world: tuple[EmulatorServer, Any]) -> None:
     server, emulator = world
-    total = 40 - 40 // DELETED_PERIOD + sum(1 for a in emulator.catalog.fixed if a.deleted_ms is None)
+    total = (
+        40
+        - 40 // DELETED_PERIOD
+        + sum(1 for a in acme_packages(emulator.catalog)[:-40] if a.deleted_ms is None)
+    )
     first = v3(server, size=10).json()
     assert (first["page"], first["size"], first["hasMore"], len(first["items"])) == (0, 10, True, 10)
     assert "meta" not in first
@@ -167,7 +177,7 @@ def test_v3_default_size_is_20_and_max_100(world: tuple[EmulatorServer, Any]) ->
 def test_v3_meta_counts(world: tuple[EmulatorServer, Any]) -> None:
     server, emulator = world
     catalog = emulator.catalog
-    everything = [*catalog.fixed, *(catalog.main(i) for i in range(catalog.size))]
+    everything = acme_packages(catalog)
     deleted = sum(1 for a in everything if a.deleted_ms is not None)
     meta = v3(server, include_meta=True).json()["meta"]
     assert meta == {"activeCount": len(everything) - deleted, "deletedCount": deleted}
@@ -182,13 +192,9 @@ def test_v3_meta_counts(world: tuple[EmulatorServer, Any]) -> None:
 def test_v3_deleted_filter_follows_the_data(world: tuple[EmulatorServer, Any], deleted: str) -> None:
     server, emulator = world
     catalog = emulator.catalog
-    everything = [*catalog.fixed, *(catalog.main(i) for i in range(catalog.size))]
-    keep = {
-        "exclude": lambda a: a.deleted_ms is None,
-        "include": lambda a: True,
-        "only": lambda a: a.deleted_ms is not None,
-    }[deleted]
-    expected = [a.uuid for a in everything if keep(a)]
+    everything = acme_packages(catalog)
+    wanted = {"exclude": [False], "include": [False, True], "only": [True]}[deleted]
+    expected = [a.uuid for a in everything if (a.deleted_ms is not None) in wanted]
     found = [p.id for p in listing(server, "packages", account="acme", deleted=deleted, page_size=7)]
     assert found == expected
 
@@ -215,6 +221,14 @@ def test_v3_scopes_and_filters(world: tuple[EmulatorServer, Any]) -> None:
         item["downloadCount"] for item in v3(server, sort="downloadCount:desc", size=100).json()["items"]
     ]
     assert by_downloads == sorted(by_downloads, reverse=True)
+
+
+def test_accounts_are_separate(world: tuple[EmulatorServer, Any]) -> None:
+    server, _ = world
+    assert names(v3(server, account_identifier="globex")) == ["globex-api"]
+    assert "globex-api" not in names(v3(server, size=100, deleted="include"))
+    assert names(registry(server, "globex/containers")) == ["globex-api"]
+    assert registry(server, "globex/docker-local").status_code == 404
 
 
 def test_v3_sort_works_through_pkglist(world: tuple[EmulatorServer, Any]) -> None:
@@ -354,7 +368,7 @@ def test_bad_ref_is_400(world: tuple[EmulatorServer, Any], path: str) -> None:
 def test_unknown_ref_is_404(world: tuple[EmulatorServer, Any]) -> None:
     server, _ = world
     assert registry(server, "acme/platform/payments/nope").status_code == 404
-    assert registry(server, "globex/docker-local").json()["message"] == "Account not found"
+    assert registry(server, "initech/docker-local").json()["message"] == "Account not found"
     assert spaces(server, "acme/nope").json()["message"] == "Space not found"
 
 
@@ -433,3 +447,25 @@ def test_include_meta_counts_are_logged(
     deleted = sum(1 for a in sandbox if a.deleted_ms is not None)
     messages = [record.getMessage() for record in caplog.records if record.name == "pkglist.harness"]
     assert messages == [f"harness packages: activeCount={len(sandbox) - deleted} deletedCount={deleted}"]
+
+
+def test_scanned_and_closed_form_selections_agree(world: tuple[EmulatorServer, Any]) -> None:
+    """Every main package's name has a '-': searching for it takes the scanning path."""
+    server, emulator = world
+    main = emulator.main_registry
+    for latest in (False, True):
+        plain = spaces(server, SPACE, reg_identifier=main.identifier, latest_version=latest, size=200)
+        scanned = spaces(
+            server, SPACE, reg_identifier=main.identifier, latest_version=latest, size=200, search_term="-"
+        )
+        assert plain.json() == scanned.json()
+    for deleted in ("exclude", "include", "only"):
+        plain = v3(server, registry_ids=main.uuid, deleted=deleted, include_meta=True, size=100)
+        scanned = v3(
+            server, registry_ids=main.uuid, deleted=deleted, include_meta=True, size=100, search_term="-"
+        )
+        assert plain.json() == scanned.json()
+    assert (
+        registry(server, main.path, size=100).json()
+        == registry(server, main.path, size=100, search_term="-").json()
+    )

@@ -9,8 +9,7 @@ import pytest
 
 import pkglist
 from pkglist.testing import Request, Response, serve
-from pkglist_harness import HarnessProvider
-from pkglist_harness._emulator import HarnessEmulator
+from pkglist_harness import HarnessEmulator, HarnessProvider
 
 from .helpers import SPACE, listing, served
 

@@ -103,7 +103,7 @@ def test_packages_pages_are_zero_indexed_up_to_100() -> None:
     pages = [sent.query["page"][0] for sent in server.requests]
     assert pages == ["0", "1", "2"]
     assert {sent.query["size"][0] for sent in server.requests} == {"100"}
-    assert len(found) == 250 + len(emulator.catalog.fixed)
+    assert len(found) == 250 + sum(1 for a in emulator.catalog.fixed if a.registry.account == "acme")
 
 
 # GET /har/api/v1/registry/{registry_ref}/+/artifacts ----------------------------------

@@ -1,4 +1,4 @@
-"""The emulator's data set: one account with orgs, projects, registries and packages.
+"""The emulator's data set: accounts with orgs, projects, registries and packages.
 
 Two parts:
 
@@ -6,7 +6,7 @@ Two parts:
   every kind of item: one registry per package type (including ``WASM``, a type
   no spec knows, to prove unknown types pass through), an upstream proxy,
   deleted and quarantined packages, ``null`` labels, Hugging Face models and
-  datasets, registries at account, org and project level;
+  datasets, registries at account, org and project level, a second account;
 * the main data set: ``packages`` packages in the main registry
   (``<type>-local`` in ``acme/platform/payments``), generated from
   ``(seed, index)`` on demand so that a million packages cost no memory.
@@ -60,6 +60,7 @@ SPACES = (
     "acme/platform/web",
     "acme/default",
     "acme/default/sandbox",
+    "globex",
 )
 
 #: (space, identifier, package type, registry type)
@@ -74,6 +75,7 @@ FIXED_REGISTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("acme/platform/payments", "hf-models", "HUGGINGFACE", "VIRTUAL"),
     ("acme/platform/payments", "wasm-modules", "WASM", "VIRTUAL"),
     ("acme/default/sandbox", "docker-sandbox", "DOCKER", "VIRTUAL"),
+    ("globex", "containers", "DOCKER", "VIRTUAL"),
 )
 
 #: (registry identifier, package name, versions oldest first, traits), in creation order.
@@ -101,6 +103,7 @@ FIXED_PACKAGES: tuple[tuple[str, str, tuple[str, ...], Mapping[str, Any]], ...] 
     ("wasm-modules", "edge-filter", ("0.1.0",), {}),
     ("docker-sandbox", "hello-world", ("1.0", "1.1"), {"scan": "ALLOWED", "deployed": (0, 1)}),
     ("docker-sandbox", "scratchpad", ("0.0.1",), {"deleted": True}),
+    ("containers", "globex-api", ("2.0.0",), {"scan": "WARN"}),
 )
 
 _ADJECTIVES = ("amber", "brisk", "cobalt", "dusty", "eager", "frosty", "gentle", "hollow", "ivory", "jolly")

@@ -178,7 +178,9 @@ class Selector:
             if with_main:
                 items = _Concat(items, _MainPackages(catalog, deleted))
             return PackageSelection(items, active=total - gone, deleted=gone)
-        scanned = self._scan(("packages", deleted, cache_key), fixed, with_main, predicate, sort, deleted)
+        scanned = self._cached(
+            ("packages", deleted, cache_key), lambda: self._scan(fixed, with_main, predicate, sort, deleted)
+        )
         return PackageSelection(_Decoded(scanned.codes, catalog.artifact), scanned.active, scanned.deleted)
 
     # v1 ---------------------------------------------------------------------------
@@ -201,7 +203,9 @@ class Selector:
                 return V1Selection(_MainPackages(catalog, "include"), versions if inflated else catalog.size)
             versions = sum(len(a.versions) for a in fixed)
             return V1Selection(_List(fixed), versions if inflated else len(fixed))
-        scanned = self._scan(("registry", cache_key), fixed, with_main, predicate, sort, "include")
+        scanned = self._cached(
+            ("registry", cache_key), lambda: self._scan(fixed, with_main, predicate, sort, "include")
+        )
         count = scanned.versions if inflated else len(scanned.codes)
         return V1Selection(_Decoded(scanned.codes, catalog.artifact), count)
 
@@ -225,14 +229,10 @@ class Selector:
                 rows = _Concat(rows, _MainRows(catalog, latest_only))
                 versions += main_rows_before(catalog.size)
             return V1Selection(rows, versions)
-        key = ("space", latest_only, cache_key)
-        with self._lock:
-            scanned = self._cache.get(key)
-            if scanned is not None:
-                self._cache.move_to_end(key)
-        if scanned is None:
-            scanned = self._scan_rows(fixed, with_main, latest_only, predicate, row_predicate, sort)
-            self._remember(key, scanned)
+        scanned = self._cached(
+            ("space", latest_only, cache_key),
+            lambda: self._scan_rows(fixed, with_main, latest_only, predicate, row_predicate, sort),
+        )
         return V1Selection(_Decoded(scanned.codes, self._row), scanned.versions)
 
     # Scanning ---------------------------------------------------------------------
@@ -240,20 +240,27 @@ class Selector:
     def _candidates(self, fixed: list[Artifact], with_main: bool) -> Iterable[Artifact]:
         return _AllMain(self.catalog, fixed) if with_main else fixed
 
+    def _cached(self, key: Hashable, scan: Callable[[], _Scanned]) -> _Scanned:
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        scanned = scan()  # outside the lock: other listings go on meanwhile
+        with self._lock:
+            self._cache[key] = scanned
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return scanned
+
     def _scan(
         self,
-        key: Hashable,
         fixed: list[Artifact],
         with_main: bool,
         predicate: Predicate | None,
         sort: tuple[Callable[[Artifact], object], bool] | None,
         deleted: str,
     ) -> _Scanned:
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
         keyed: list[tuple[object, int]] = []
         active = gone = versions = 0
         for artifact in self._candidates(fixed, with_main):
@@ -269,9 +276,7 @@ class Selector:
             keyed.append((sort[0](artifact) if sort else 0, artifact.key))
         if sort is not None:
             keyed.sort(key=lambda pair: pair[0], reverse=sort[1])  # type: ignore[arg-type,return-value]
-        scanned = _Scanned(array("q", (code for _, code in keyed)), active, gone, versions)
-        self._remember(key, scanned)
-        return scanned
+        return _Scanned(array("q", (code for _, code in keyed)), active, gone, versions)
 
     def _scan_rows(
         self,
@@ -302,13 +307,6 @@ class Selector:
 
     def _row(self, code: int) -> Row:
         return self.catalog.artifact(code >> 3), code & 7
-
-    def _remember(self, key: Hashable, scanned: _Scanned) -> None:
-        with self._lock:
-            self._cache[key] = scanned
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
 
 
 class _AllMain:
