@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import pkglist
 from pkglist import items
-
-UTC = UTC
 
 
 @pytest.mark.parametrize(

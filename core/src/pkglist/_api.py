@@ -85,7 +85,9 @@ def prepare(
         return _EmulatedCall(
             Call(manager, chosen, chosen_listing, query, options, placeholder), settings, emulator
         )
-    return Call(manager, chosen, chosen_listing, query, options, chosen.connect(settings))
+    connection = chosen.connect(settings)
+    query = chosen.complete_query(chosen_listing, query, connection)
+    return Call(manager, chosen, chosen_listing, query, options, connection)
 
 
 @attrs.frozen
@@ -115,7 +117,9 @@ async def _batches(
             credentials={**emulator.credentials, **_given(prepared.settings.credentials)},
             environ={},
         )
-        live = attrs.evolve(call, connection=call.provider.connect(settings))
+        connection = call.provider.connect(settings)
+        query = call.provider.complete_query(call.listing, call.query, connection)
+        live = attrs.evolve(call, connection=connection, query=query)
         async with contextlib.aclosing(run(live, progress=progress)) as batches:
             async for batch in batches:
                 yield batch

@@ -327,17 +327,19 @@ class RateGate:
     """Shared by every request of a listing so that concurrency slows down to the
     provider's rate limit instead of hammering it.
 
-    It learns from ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset``: once the
-    requests left in the window are used up (counting the ones in flight) new
-    requests wait for the reset. A 429 closes the gate for everyone for the
-    time the server asked (capped).
+    It learns from ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``: requests
+    take from the window's remaining budget (the ones in flight included) and,
+    once it is spent, wait for the reset; a new window starts from the limit
+    again, so waiting requests do not all rush out at once. A 429 closes the
+    gate for everyone for the time the server asked (capped).
     """
 
     def __init__(self, cap: float) -> None:
         self._cap = cap
         self._open_at = 0.0
+        self._limit: int | None = None
         self._remaining: int | None = None
-        self._reset_at: float = 0.0
+        self._reset_at = 0.0
 
     async def wait(self) -> None:
         while True:
@@ -346,31 +348,46 @@ class RateGate:
                 await asyncio.sleep(self._open_at - now)
                 continue
             if self._remaining is not None:
-                if self._remaining <= 0 and now < self._reset_at:
-                    await asyncio.sleep(min(self._reset_at - now, self._cap))
-                    self._remaining = None
+                if self._remaining <= 0:
+                    if now < self._reset_at:
+                        await asyncio.sleep(min(self._reset_at - now, self._cap))
+                        continue
+                    # A new window: its budget is the limit (unknown without one).
+                    self._remaining = self._limit
+                    self._reset_at = now + 1.0
                     continue
                 self._remaining -= 1
             return
 
     def observe(self, response: httpx.Response) -> None:
         headers = response.headers
-        remaining = headers.get("x-ratelimit-remaining")
+        remaining = _header_int(headers, "x-ratelimit-remaining")
         if remaining is None:
             return
-        try:
-            left = int(float(remaining))
-        except ValueError:
-            return
-        wall = time.time()
-        reset = _reset_seconds(headers, wall)
+        limit = _header_int(headers, "x-ratelimit-limit")
+        if limit is not None and limit > 0:
+            self._limit = limit
+        reset = _reset_seconds(headers, time.time())
         reset_at = time.monotonic() + min(reset if reset is not None else 1.0, self._cap)
-        if self._remaining is None or reset_at > self._reset_at + 0.5 or left < self._remaining:
-            self._remaining = left
-        self._reset_at = max(self._reset_at, reset_at) if left <= 0 else reset_at
+        if reset_at > self._reset_at + 0.5:  # a later window than the one we count in
+            self._remaining = remaining
+            self._reset_at = reset_at
+        elif self._remaining is None or remaining < self._remaining:
+            self._remaining = remaining
+            self._reset_at = max(self._reset_at, reset_at)
 
     def close_for(self, seconds: float) -> None:
         self._open_at = max(self._open_at, time.monotonic() + min(seconds, self._cap))
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
 
 
 # Debug logging -----------------------------------------------------------------------

@@ -69,10 +69,12 @@ def decode_json(response: httpx.Response) -> Any:
 
 
 def lookup(body: Any, path: str) -> Any:
-    """The value at a dotted ``path`` in ``body``; ``_MISSING`` if a key is absent."""
+    """The value at a dotted ``path`` in ``body``; ``_MISSING`` if a key is absent or a parent is null."""
     value = body
     walked: list[str] = []
     for key in path.split("."):
+        if value is None and walked:  # {"next": null} has no "next.href": absent, not malformed
+            return _MISSING
         if not isinstance(value, Mapping):
             where = ".".join(walked) or "the response body"
             raise ProtocolError(f"expected a JSON object at {where!r}, got {_kind(value)}")

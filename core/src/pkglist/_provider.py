@@ -76,6 +76,8 @@ class Connection:
     ``headers`` carry the credential and are only ever attached to requests
     for ``base_url``'s origin; ``auth`` replaces them when a provider needs a
     flow (a token refresh). ``secrets`` are values redacted from debug logs.
+    ``context`` carries what else the provider learned while connecting and
+    its queries may need (the space a cf login targets); never secrets.
     """
 
     base_url: str
@@ -83,6 +85,7 @@ class Connection:
     auth: httpx.Auth | None = None
     verify: bool = True
     secrets: tuple[str, ...] = ()
+    context: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __repr__(self) -> str:
         return f"Connection(base_url={self.base_url!r}, headers=<{len(self.headers)} redacted>)"
@@ -142,6 +145,14 @@ class Provider:
                 env = " or set " + " / ".join(credential.envvars) if credential.envvars else ""
                 raise UsageError(f"{settings.where}: missing credential; pass {credential.flag}{env}")
         return values
+
+    def complete_query(self, listing: Listing, query: Query, connection: Connection) -> Query:
+        """Fill in what the query leaves to the connection (default: nothing).
+
+        Called once per call, after :meth:`connect` and before any request;
+        raise :class:`~pkglist.UsageError` when the query cannot be completed.
+        """
+        return query
 
     def auth_headers(self, credentials: Mapping[str, str]) -> Mapping[str, str]:
         """The headers that carry the credentials (only sent to the configured origin)."""

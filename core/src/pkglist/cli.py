@@ -122,12 +122,11 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
             kind = click.Choice(opt.choices)
         if opt.is_flag:
             decls = [f"{opt.flag}/--no-{opt.flag[2:]}"] if opt.default else [opt.flag]
-            params.append(click.Option(decls, opt.name, is_flag=True, default=None, help=help_text))
+            params.append(click.Option([*decls, opt.name], is_flag=True, default=None, help=help_text))
         else:
             params.append(
                 click.Option(
-                    [opt.flag],
-                    opt.name,
+                    [opt.flag, opt.name],
                     type=kind,
                     multiple=opt.multiple,
                     metavar=opt.metavar,
@@ -136,7 +135,7 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
             )
     for credential in provider.credentials:
         env = f" [env {' / '.join(credential.envvars)}]" if credential.envvars else ""
-        params.append(click.Option([credential.flag], credential.name, help=credential.help + env))
+        params.append(click.Option([credential.flag, credential.name], help=credential.help + env))
     params.extend(_common_options(provider))
 
     def callback(**values: Any) -> None:
