@@ -183,15 +183,9 @@ def test_the_official_config_example_is_understood(tmp_path: Path) -> None:
     )
     assert "eyJ" not in repr(connection)
     assert "eyJ" not in repr(connection.auth)
+    assert connection.context["space_guid"] == "4e8a2f35-9c7d-4b1e-8a41-2a1d5bd0b3c0"
     provider = CloudFoundryProvider()
-    provider.connect(
-        pkglist.Settings(
-            where="cloudfoundry app-packages",
-            base_url=None,
-            credentials={},
-            environ={"CF_HOME": str(tmp_path)},
-        )
-    )
     chosen = provider.listing("app-packages")
-    first = provider.list_request(chosen, chosen.query(app="my-app"), connection.base_url, 50)
+    query = provider.complete_query(chosen, chosen.query(app="my-app"), connection)
+    first = provider.list_request(chosen, query, connection.base_url, 50)
     assert first.url.params["space_guids"] == "4e8a2f35-9c7d-4b1e-8a41-2a1d5bd0b3c0"

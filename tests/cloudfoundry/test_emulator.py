@@ -163,7 +163,8 @@ def test_uaa_token_endpoint() -> None:
 
 
 def raw_items(emulator: CloudFoundryEmulator, path: str = "/v3/packages") -> list[dict[str, Any]]:
-    return body(get(emulator, f"{path}?per_page=5000"))["resources"]
+    separator = "&" if "?" in path else "?"
+    return body(get(emulator, f"{path}{separator}per_page=5000"))["resources"]
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:
@@ -264,3 +265,33 @@ def test_over_http_unknown_routes_and_methods() -> None:
         unknown.json()["errors"][0]["detail"]
         == "The query parameter is invalid: Unknown query parameter(s): 'colour'"
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("created_ats%5Bgt%5D=2024-01-01", "Created ats has an invalid timestamp format"),
+        ("updated_ats%5Bgt%5D=2024-02-30T00:00:00Z", "Updated ats has an invalid timestamp format"),
+        ("created_ats%5Bafter%5D=2024-01-01T00:00:00Z", "Created ats has an invalid relational operator"),
+        ("label_selector=env%3D%3D%3Dprod", "Label selector has an invalid format"),
+        ("label_selector=env+in+()", "Label selector has an invalid format"),
+    ],
+)
+def test_invalid_filters_are_bad_query_parameters(query: str, detail: str) -> None:
+    response = get(CloudFoundryEmulator(packages=3), f"/v3/packages?{query}")
+    assert response.status == 400
+    (error,) = body(response)["errors"]
+    assert (error["code"], error["title"]) == (10005, "CF-BadQueryParameter")
+    assert error["detail"].startswith("The query parameter is invalid: " + detail)
+
+
+def test_exact_and_inclusive_timestamps() -> None:
+    emulator = CloudFoundryEmulator(packages=20, other_apps=False)
+    items = raw_items(emulator)
+    moment = items[4]["created_at"]
+    exact = raw_items(emulator, f"/v3/packages?created_ats={moment},{items[9]['created_at']}")
+    assert ids(exact) == [items[4]["guid"], items[9]["guid"]]
+    inclusive = raw_items(
+        emulator, f"/v3/packages?created_ats%5Bgte%5D={moment}&created_ats%5Blte%5D={moment}"
+    )
+    assert ids(inclusive) == [items[4]["guid"]]

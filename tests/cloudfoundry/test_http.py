@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
+import httpx
 import pytest
 
 import pkglist
-from pkglist.testing import serve
+from pkglist.testing import Request, Response, serve
 from pkglist_cloudfoundry._emulator import ACCESS_TOKEN, CloudFoundryEmulator
 
-from .helpers import MAIN_APP, listing
+from .helpers import DEV_SPACE, MAIN_APP, listing
 
 
 @pytest.mark.parametrize("concurrency", [1, 8])
@@ -93,23 +96,86 @@ def test_the_listing_slows_to_the_rate_limit() -> None:
 
 
 def test_retry_after_of_a_429_is_honoured() -> None:
-    """More pages in flight than the window allows: the extra ones get 429 with Retry-After, wait
-    and succeed. Retrying without waiting would burn the 5 retries within milliseconds and fail."""
-    emulator = CloudFoundryEmulator(packages=24, rate_limit=3, rate_window=1.0)
-    started = time.monotonic()
+    """Another client has spent the window: the first page gets a 429 with Retry-After, waits and
+    succeeds. Retrying without waiting would burn the only retry within milliseconds and fail."""
+    emulator = CloudFoundryEmulator(packages=6, rate_limit=2, rate_window=1.0)
     with serve(emulator) as server:
+        for _ in range(2):
+            httpx.get(
+                f"{server.url}/v3/apps/{MAIN_APP}/packages",
+                headers={"Authorization": f"bearer {ACCESS_TOKEN}"},
+            )
+        started = time.monotonic()
         packages = listing(
             "app-packages",
             base_url=server.url,
             token=ACCESS_TOKEN,
             app=MAIN_APP,
-            page_size=3,
-            concurrency=8,
-            retries=5,
+            retries=1,
             max_retry_wait=5,
         )
     elapsed = time.monotonic() - started
     assert [package.id for package in packages] == emulator.package_guids(MAIN_APP)
-    assert emulator.rate_limited > 0, "no 429 was sent; the test proves nothing"
-    assert elapsed >= 1.9, "8 pages at 3 requests per second need three windows"
-    assert emulator.rate_limited < 8, "a 429 must be followed by a wait, not by a burst of retries"
+    assert emulator.rate_limited == 1
+    assert elapsed >= 0.2, "the retry must wait for the window the 429 announced"
+
+
+def test_cf_error_bodies_become_errors_with_title_and_detail() -> None:
+    emulator = CloudFoundryEmulator(packages=3)
+    with serve(emulator) as server:
+        with pytest.raises(pkglist.NotFoundError) as missing:
+            listing(
+                "app-packages",
+                base_url=server.url,
+                token=ACCESS_TOKEN,
+                app="0badc0de-0000-4000-8000-000000000000",
+            )
+        with pytest.raises(pkglist.BadRequestError) as bad:
+            listing("packages", base_url=server.url, token=ACCESS_TOKEN, label_selector="env in ()")
+    assert missing.value.detail == "CF-ResourceNotFound: App not found"
+    assert str(missing.value) == (
+        "cloudfoundry app-packages: HTTP 404 Not Found: CF-ResourceNotFound: App not found (page 1)"
+    )
+    assert bad.value.status == 400
+    assert bad.value.detail == (
+        "CF-BadQueryParameter: The query parameter is invalid: Label selector has an invalid format: 'env in ()'"
+    )
+
+
+class CountsInFlight(CloudFoundryEmulator):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+
+    def handle(self, request: Request) -> Response:
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        try:
+            time.sleep(0.03)
+            return super().handle(request)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_pages_after_the_first_are_fetched_concurrently(concurrency: int) -> None:
+    emulator = CountsInFlight(packages=30)
+    with serve(emulator) as server:
+        packages = listing(
+            "app-packages",
+            base_url=server.url,
+            token=ACCESS_TOKEN,
+            app="web",
+            space_guid=DEV_SPACE,
+            page_size=3,
+            concurrency=concurrency,
+        )
+    assert [package.id for package in packages] == emulator.package_guids(MAIN_APP)
+    if concurrency == 1:
+        assert emulator.peak == 1
+    else:
+        assert 1 < emulator.peak <= concurrency

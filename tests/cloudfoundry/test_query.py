@@ -80,9 +80,11 @@ def test_app_packages_by_name_looks_the_app_up_in_the_space() -> None:
     assert params(request) == [("names", "my app"), ("space_guids", DEV_SPACE), ("per_page", "100")]
 
 
-def test_app_name_without_a_space_is_a_usage_error() -> None:
+def test_app_name_without_a_space_is_a_usage_error_at_the_call() -> None:
     with pytest.raises(pkglist.UsageError, match="--space-guid or target a space with `cf target"):
-        first_request("app-packages", app="web")
+        pkglist.iter_packages("cloudfoundry", "app-packages", app="web", base_url=BASE, token="t")
+    with pytest.raises(pkglist.UsageError, match="looking an app up by name needs a space"):
+        first_request("app-packages", app="web")  # list_request alone, without complete_query
 
 
 @pytest.mark.parametrize(

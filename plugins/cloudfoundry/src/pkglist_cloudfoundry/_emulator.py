@@ -192,6 +192,7 @@ class CloudFoundryEmulator:
             headers = {
                 "X-RateLimit-Limit": str(limit),
                 "X-RateLimit-Remaining": str(limit - self._window_used),
+                # Whole epoch seconds, rounded up: a client that waits for it is never early.
                 "X-RateLimit-Reset": str(math.ceil(self._window_end)),
             }
             wait = self._window_end - now

@@ -153,17 +153,15 @@ def _compare(operator: str, moment: int, value: int) -> bool:
 
 
 def _epoch(text: str, label: str) -> int:
+    problem = (
+        f"{label} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'"
+    )
     if not _TIMESTAMP.fullmatch(text):
-        raise BadQuery(
-            f"{label} has an invalid timestamp format. Timestamps should be formatted as 'YYYY-MM-DDThh:mm:ssZ'"
-        )
+        raise BadQuery(problem)
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
-    except ValueError:
-        raise BadQuery(
-            f"{label} has an invalid timestamp format. Timestamps should be formatted as "
-            "'YYYY-MM-DDThh:mm:ssZ'"
-        ) from None
+    except ValueError:  # 2024-02-30T...
+        raise BadQuery(problem) from None
 
 
 def parse_time_filter(query: Mapping[str, list[str]], name: str) -> TimeFilter | None:

@@ -10,7 +10,7 @@ whose only content is the request for the app's first packages page.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pkglist
@@ -74,54 +74,81 @@ class CloudFoundryProvider(pkglist.Provider):
     )
     base_url_envvars = ("CF_API",)
 
-    def __init__(self) -> None:
-        # The space targeted in the cf config, by the base URL it was read for: the
-        # first request of an app-by-name listing needs it, and only sees the base URL.
-        self._targeted_spaces: MutableMapping[str, str | None] = {}
-
     # Connection ----------------------------------------------------------------------
 
     def connect(self, settings: pkglist.Settings) -> pkglist.Connection:
         import attrs
 
-        from ._auth import CloudFoundryAuth
-
         where = settings.where
-        environ = settings.environ
-        explicit_url = settings.base_url or _first_env(environ, self.base_url_envvars)
-        explicit_token = settings.credentials.get("token") or _first_env(environ, ("CF_ACCESS_TOKEN",))
-        path = config_path(environ)
+        explicit_url = settings.base_url or _first_env(settings.environ, self.base_url_envvars)
+        explicit_token = settings.credentials.get("token") or _first_env(
+            settings.environ, ("CF_ACCESS_TOKEN",)
+        )
         try:
-            config = read_config(path)
+            config = read_config(config_path(settings.environ))
         except ConfigError as exc:
-            if explicit_url and explicit_token:
-                config = None  # not needed: a broken cf config must not stop an explicit call
-            else:
+            if not (explicit_url and explicit_token):
                 raise pkglist.UsageError(f"{where}: {exc}") from None
+            config = None  # not needed: a broken cf config must not stop an explicit call
         raw_url = explicit_url or (config.target if config else None)
         if not raw_url:
             raise pkglist.UsageError(
                 f"{where}: no Cloud Foundry API endpoint; pass --base-url, set CF_API or run `cf login`"
             )
         # The base class checks the URL (scheme, host, no credentials or query).
-        base_url = (
-            super().connect(attrs.evolve(settings, base_url=raw_url, credentials={}, environ={})).base_url
-        )
+        checked = attrs.evolve(settings, base_url=raw_url, credentials={}, environ={})
+        base_url = super().connect(checked).base_url
         # The cf login belongs to its own API: never send its token (or trust its
         # settings) to another endpoint.
-        login: CfConfig | None = None
-        if config is not None and config.target and _origin(config.target) == _origin(base_url):
-            login = config
-        self._targeted_spaces[base_url] = login.space_guid if login else None
-        listing = where.split(" ", 1)[1] if " " in where else ""
+        login = config if config and config.target and _origin(config.target) == _origin(base_url) else None
+        auth, secrets = self._auth(where, explicit_token, login, config, base_url)
+        return pkglist.Connection(
+            base_url=base_url,
+            headers={},
+            auth=auth,
+            verify=not (login is not None and login.ssl_disabled),
+            secrets=secrets,
+            context={"space_guid": login.space_guid if login else None},
+        )
+
+    def complete_query(
+        self, listing: pkglist.Listing, query: pkglist.Query, connection: pkglist.Connection
+    ) -> pkglist.Query:
+        """An app given by name is looked up in ``--space-guid`` or the space the cf login targets."""
+        import attrs
+
+        if not isinstance(query, AppPackagesQuery) or is_guid(query.app) or query.space_guid:
+            return query
+        space = connection.context.get("space_guid")
+        if not space:
+            raise pkglist.UsageError(
+                f"{self.name} {listing.name}: to look the app {query.app!r} up by name, pass "
+                "--space-guid or target a space with `cf target -s SPACE` (or pass the app's GUID)"
+            )
+        return attrs.evolve(query, space_guid=space)
+
+    def _auth(
+        self,
+        where: str,
+        explicit_token: str | None,
+        login: CfConfig | None,
+        config: CfConfig | None,
+        base_url: str,
+    ) -> tuple[httpx.Auth, tuple[str, ...]]:
+        """The bearer auth (refreshable for a cf login) and the secrets to redact."""
+        from ._auth import CloudFoundryAuth
+
+        listing = where.partition(" ")[2]
         if explicit_token:
             token = strip_bearer(explicit_token)
-            auth = CloudFoundryAuth(token, provider=self.name, listing=listing)
-            secrets: tuple[str, ...] = (token,)
-        elif login is not None and login.access_token:
-            token = login.access_token
+            if not token:
+                raise pkglist.UsageError(
+                    f"{where}: the access token is empty; pass --token or run `cf login`"
+                )
+            return CloudFoundryAuth(token, provider=self.name, listing=listing), (token,)
+        if login is not None and login.access_token:
             auth = CloudFoundryAuth(
-                token,
+                login.access_token,
                 refresh_token=login.refresh_token,
                 uaa_endpoint=login.uaa_endpoint,
                 client_id=login.client_id,
@@ -129,22 +156,12 @@ class CloudFoundryProvider(pkglist.Provider):
                 provider=self.name,
                 listing=listing,
             )
-            secrets = tuple(value for value in (token, login.refresh_token) if value)
-        else:
-            elsewhere = ""
-            if config is not None and config.access_token and login is None:
-                elsewhere = f" (the cf CLI is logged in to {config.target}, not {base_url})"
-            raise pkglist.UsageError(
-                f"{where}: no access token{elsewhere}; pass --token, set CF_ACCESS_TOKEN or run `cf login`"
-            )
-        if not token:
-            raise pkglist.UsageError(f"{where}: the access token is empty; pass --token or run `cf login`")
-        return pkglist.Connection(
-            base_url=base_url,
-            headers={},
-            auth=auth,
-            verify=not (login is not None and login.ssl_disabled),
-            secrets=secrets,
+            return auth, tuple(value for value in (login.access_token, login.refresh_token) if value)
+        elsewhere = ""
+        if config is not None and config.access_token and login is None:
+            elsewhere = f" (the cf CLI is logged in to {config.target}, not {base_url})"
+        raise pkglist.UsageError(
+            f"{where}: no access token{elsewhere}; pass --token, set CF_ACCESS_TOKEN or run `cf login`"
         )
 
     # Listing ---------------------------------------------------------------------------
@@ -157,13 +174,11 @@ class CloudFoundryProvider(pkglist.Provider):
         if isinstance(query, AppPackagesQuery):
             if is_guid(query.app):
                 return _app_packages_request(listing, query, base_url, query.app, page_size)
-            space = query.space_guid or self._targeted_spaces.get(base_url)
-            if not space:
+            if not query.space_guid:  # complete_query fills it in; a direct caller must give it
                 raise pkglist.UsageError(
-                    f"{self.name} {listing.name}: to look the app {query.app!r} up by name, pass "
-                    "--space-guid or target a space with `cf target -s SPACE` (or pass the app's GUID)"
+                    f"{self.name} {listing.name}: looking an app up by name needs a space"
                 )
-            params = (("names", query.app), ("space_guids", space), ("per_page", str(page_size)))
+            params = (("names", query.app), ("space_guids", query.space_guid), ("per_page", str(page_size)))
             return httpx.Request("GET", pkglist.join_url(base_url, "/v3/apps"), params=params)
         assert isinstance(query, PackagesQuery)
         url = pkglist.join_url(base_url, "/v3/packages")
@@ -179,10 +194,6 @@ class CloudFoundryProvider(pkglist.Provider):
         body = pkglist.decode_json(response)
         if isinstance(query, AppPackagesQuery) and request.url.path.endswith("/v3/apps"):
             return self._app_found(listing, query, request, body)
-        pagination = body.get("pagination") if isinstance(body, dict) else None
-        if isinstance(pagination, dict) and pagination.get("next", {}) is None:
-            # The last page says ``"next": null``; the core's path lookup wants it absent.
-            del pagination["next"]
         page = listing.paging.paginate(request, body)
         for item in page.items:
             _drop_password(item)

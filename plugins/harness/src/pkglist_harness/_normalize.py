@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pkglist import InvalidItemError, Package
-from pkglist import items as fields
+from pkglist import InvalidItemError, Package, items as fields
 
 __all__ = ["normalize_package", "normalize_registry_artifact", "normalize_space_artifact"]
 
