@@ -44,6 +44,7 @@ def test_an_item_is_normalized() -> None:
         state="published",
         scope="tools",
         created_at=datetime(2025, 1, 15, 12, 0, 0, 123000, tzinfo=UTC),
+        updated_at=datetime(2025, 1, 15, 12, 0, 0, 123000, tzinfo=UTC),
         extra={"labels": ["stable"]},
     )
     assert normalize({**ITEM, "yanked": True}).state == "yanked"

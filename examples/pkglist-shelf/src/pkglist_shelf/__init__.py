@@ -83,6 +83,7 @@ class ShelfProvider(pkglist.Provider):
         labels = items.optional_list(item, "labels")
         if not all(isinstance(label, str) for label in labels):
             raise pkglist.InvalidItemError("field 'labels' must be a list of strings")
+        published = items.optional_timestamp(item, "published_at", unit="ms")
         return pkglist.Package(
             provider=self.name,
             listing=listing.name,
@@ -92,7 +93,8 @@ class ShelfProvider(pkglist.Provider):
             package_type=items.optional_str(item, "kind"),
             state="yanked" if items.optional_bool(item, "yanked") else "published",
             scope=shelf_query(query).shelf,
-            created_at=items.optional_timestamp(item, "published_at", unit="ms"),
+            created_at=published,
+            updated_at=published,  # a package never changes once it is on a shelf
             extra={"labels": labels},
         )
 

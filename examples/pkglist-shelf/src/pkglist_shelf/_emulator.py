@@ -23,6 +23,9 @@ KINDS = ("wheel", "tarball", "container")
 MAX_PER_PAGE = 100
 _FIRST_PUBLISHED_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
 _HOUR_MS = 3_600_000
+_NAMES = ["atlas", "beacon", "cobalt", "ember"]
+_FLAVOURS = ["cli", "sdk", "agent"]
+_LABELS = ["stable", "beta", "internal", "security"]
 
 
 def make_packages(count: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -33,11 +36,11 @@ def make_packages(count: int, seed: int = 0) -> list[dict[str, Any]]:
         packages.append(
             {
                 "id": 1000 + n,
-                "name": f"{rng.choice(['atlas', 'beacon', 'cobalt', 'ember'])}-{rng.choice(['cli', 'sdk', 'agent'])}",
+                "name": f"{rng.choice(_NAMES)}-{rng.choice(_FLAVOURS)}",
                 "version": f"{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                 "kind": KINDS[n % len(KINDS)],
                 "published_at": _FIRST_PUBLISHED_MS + n * _HOUR_MS + rng.randint(0, 999),
-                "labels": sorted(rng.sample(["stable", "beta", "internal", "security"], k=rng.randint(0, 2))),
+                "labels": sorted(rng.sample(_LABELS, k=rng.randint(0, 2))),
                 "yanked": rng.random() < 0.1,
             }
         )
