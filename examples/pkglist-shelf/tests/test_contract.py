@@ -9,20 +9,20 @@ from pkglist.testing.contract import ProviderContract
 from pkglist_shelf import ShelfEmulator
 
 
-class TestShelfPackages(ProviderContract):
+class TestShelfPackages(ProviderContract[ShelfEmulator]):
     provider = "shelf"
     listing = "packages"
 
     def make_emulator(self, size: int) -> ShelfEmulator:
         return ShelfEmulator(packages=size)
 
-    def query(self, emulator: Any) -> dict[str, Any]:
+    def query(self, emulator: ShelfEmulator) -> dict[str, Any]:
         return {"shelf": emulator.shelf}
 
-    def expected_ids(self, emulator: Any) -> list[str]:
+    def expected_ids(self, emulator: ShelfEmulator) -> list[str]:
         return [str(item["id"]) for item in emulator.items]
 
-    def missing_query(self, emulator: Any) -> dict[str, Any]:
+    def missing_query(self, emulator: ShelfEmulator) -> dict[str, Any]:
         return {"shelf": "attic"}
 
 
@@ -32,8 +32,8 @@ class TestShelfWheels(TestShelfPackages):
     def make_emulator(self, size: int) -> ShelfEmulator:
         return ShelfEmulator(packages=3 * size)  # the kinds take turns: wheel, tarball, container
 
-    def query(self, emulator: Any) -> dict[str, Any]:
+    def query(self, emulator: ShelfEmulator) -> dict[str, Any]:
         return {"shelf": emulator.shelf, "kind": ["wheel"]}
 
-    def expected_ids(self, emulator: Any) -> list[str]:
+    def expected_ids(self, emulator: ShelfEmulator) -> list[str]:
         return [str(item["id"]) for item in emulator.items if item["kind"] == "wheel"]

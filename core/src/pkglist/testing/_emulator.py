@@ -99,8 +99,10 @@ class Response:
 class Emulator(Protocol):
     """What :func:`pkglist.testing.serve` needs from an emulator."""
 
-    #: Credential values a client must send, by credential name (``{"api_key": "..."}``).
-    credentials: Mapping[str, str]
+    @property
+    def credentials(self) -> Mapping[str, str]:
+        """Credential values a client must send, by credential name (``{"api_key": "..."}``)."""
+        ...
 
     def handle(self, request: Request) -> Response: ...
 

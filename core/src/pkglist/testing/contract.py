@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pytest
 
@@ -60,8 +60,15 @@ CONTRACT_FAULTS = Faults(
 )
 
 
-class ProviderContract:
-    """Base class of a provider's contract tests (see the module docstring)."""
+E = TypeVar("E", bound=Emulator)
+
+
+class ProviderContract(Generic[E]):
+    """Base class of a provider's contract tests (see the module docstring).
+
+    Parametrize it with your emulator class (``ProviderContract[ShelfEmulator]``)
+    so that the methods you implement receive it typed.
+    """
 
     provider: ClassVar[str]
     listing: ClassVar[str]
@@ -74,19 +81,19 @@ class ProviderContract:
 
     # What a provider's test class implements -------------------------------------
 
-    def make_emulator(self, size: int) -> Emulator:
+    def make_emulator(self, size: int) -> E:
         """An emulator whose listing (with :meth:`query`) holds ``size`` packages."""
         raise NotImplementedError
 
-    def query(self, emulator: Emulator) -> dict[str, Any]:
+    def query(self, emulator: E) -> dict[str, Any]:
         """The listing's query options that select the emulator's packages."""
         raise NotImplementedError
 
-    def expected_ids(self, emulator: Emulator) -> list[str]:
+    def expected_ids(self, emulator: E) -> list[str]:
         """The ids the listing must yield, in server order."""
         raise NotImplementedError
 
-    def missing_query(self, emulator: Emulator) -> dict[str, Any] | None:
+    def missing_query(self, emulator: E) -> dict[str, Any] | None:
         """Query options naming a scope that does not exist (404), or ``None`` to skip."""
         return None
 
@@ -96,7 +103,7 @@ class ProviderContract:
 
     # Helpers ---------------------------------------------------------------------
 
-    def call_options(self, server: EmulatorServer, emulator: Emulator, **extra: Any) -> dict[str, Any]:
+    def call_options(self, server: EmulatorServer, emulator: E, **extra: Any) -> dict[str, Any]:
         return {
             "base_url": server.url,
             "page_size": self.page_size,
@@ -107,7 +114,7 @@ class ProviderContract:
             **extra,
         }
 
-    def list_packages(self, server: EmulatorServer, emulator: Emulator, **extra: Any) -> list[Package]:
+    def list_packages(self, server: EmulatorServer, emulator: E, **extra: Any) -> list[Package]:
         options = self.call_options(server, emulator, **extra)
         return list(iter_packages(self.provider, self.listing, manager=self.manager, **options))
 
@@ -121,40 +128,40 @@ class ProviderContract:
         }
 
     @pytest.fixture(params=["empty", "one", "one-page", "one-page-plus-one", "many-pages"])
-    def world(self, request: pytest.FixtureRequest) -> Iterator[tuple[EmulatorServer, Emulator]]:
+    def world(self, request: pytest.FixtureRequest) -> Iterator[tuple[EmulatorServer, E]]:
         emulator = self.make_emulator(self.sizes()[request.param])
         with serve(emulator) as server:
             yield server, emulator
 
     @pytest.fixture
-    def many_world(self) -> Iterator[tuple[EmulatorServer, Emulator]]:
+    def many_world(self) -> Iterator[tuple[EmulatorServer, E]]:
         emulator = self.make_emulator(self.many)
         with serve(emulator) as server:
             yield server, emulator
 
     # The contract ----------------------------------------------------------------
 
-    def test_every_package_once_in_order(self, world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_every_package_once_in_order(self, world: tuple[EmulatorServer, E]) -> None:
         server, emulator = world
         ids = [package.id for package in self.list_packages(server, emulator)]
         expected = self.expected_ids(emulator)
         assert len(set(ids)) == len(ids), "a package was listed twice"
         assert ids == expected
 
-    def test_records_are_valid(self, world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_records_are_valid(self, world: tuple[EmulatorServer, E]) -> None:
         server, emulator = world
         for package in self.list_packages(server, emulator):
             validate_package(package, provider=self.provider, listing=self.listing)
             assert package.raw is None
 
-    def test_concurrency_does_not_change_output(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_concurrency_does_not_change_output(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         one = self.list_packages(server, emulator, concurrency=1)
         eight = self.list_packages(server, emulator, concurrency=8)
         assert [package_to_dict(p) for p in one] == [package_to_dict(p) for p in eight]
         assert len(one) == self.many
 
-    def test_async_matches_sync(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_async_matches_sync(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         options = self.call_options(server, emulator)
 
@@ -166,12 +173,12 @@ class ProviderContract:
         assert asyncio.run(collect()) == self.list_packages(server, emulator)
 
     @pytest.mark.parametrize("limit", [1, 2, 4, 7])
-    def test_limit(self, many_world: tuple[EmulatorServer, Emulator], limit: int) -> None:
+    def test_limit(self, many_world: tuple[EmulatorServer, E], limit: int) -> None:
         server, emulator = many_world
         ids = [package.id for package in self.list_packages(server, emulator, limit=limit)]
         assert ids == self.expected_ids(emulator)[:limit]
 
-    def test_survives_faults(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_survives_faults(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         server.set_faults(CONTRACT_FAULTS)
         try:
@@ -181,7 +188,7 @@ class ProviderContract:
         assert ids == self.expected_ids(emulator)
         assert sum(server.injected.values()) > 0, "no fault was injected; the test proves nothing"
 
-    def test_wrong_credential_is_auth_error(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_wrong_credential_is_auth_error(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         if not emulator.credentials:
             pytest.skip("this provider takes no credentials")
@@ -193,7 +200,7 @@ class ProviderContract:
             assert value not in str(caught.value)
             assert value not in repr(caught.value)
 
-    def test_missing_scope_is_not_found(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_missing_scope_is_not_found(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         missing = self.missing_query(emulator)
         if missing is None:
@@ -202,7 +209,7 @@ class ProviderContract:
             self.list_packages(server, emulator, **missing)
         assert caught.value.status == 404
 
-    def test_raw_keeps_the_provider_item(self, many_world: tuple[EmulatorServer, Emulator]) -> None:
+    def test_raw_keeps_the_provider_item(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world
         packages = self.list_packages(server, emulator, raw=True, limit=3)
         assert packages
