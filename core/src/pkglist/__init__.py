@@ -30,7 +30,7 @@ _EXPORTS: dict[str, str] = {
     "PACKAGE_FIELDS": "_model",
     "converter": "_convert",
     "package_to_dict": "_convert",
-    "format_datetime": "_convert",
+    "format_datetime": "_model",
     "parse_timestamp": "items",
     # writing providers
     "Provider": "_provider",
@@ -96,11 +96,7 @@ if TYPE_CHECKING:
         aiter_packages as aiter_packages,
         iter_packages as iter_packages,
     )
-    from ._convert import (
-        converter as converter,
-        format_datetime as format_datetime,
-        package_to_dict as package_to_dict,
-    )
+    from ._convert import converter as converter, package_to_dict as package_to_dict
     from ._errors import (
         AuthError as AuthError,
         BadRequestError as BadRequestError,
@@ -126,6 +122,7 @@ if TYPE_CHECKING:
         PACKAGE_FIELDS as PACKAGE_FIELDS,
         Package as Package,
         Page as Page,
+        format_datetime as format_datetime,
     )
     from ._options import (
         ListOptions as ListOptions,

@@ -7,23 +7,16 @@ aware datetimes from ISO strings or epoch numbers (seconds or milliseconds).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
-from ._model import Package
+from ._model import Package, format_datetime
 from .items import parse_timestamp
 
 __all__ = ["converter", "format_datetime", "package_to_dict"]
-
-
-def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat()[:-6] + "Z"
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:

@@ -253,6 +253,13 @@ class _Runner:
             yield position, page
 
     async def _pipeline(self, start: Page, position: int) -> AsyncGenerator[tuple[int, Page], None]:
+        """Pages after ``start`` by number, ``concurrency`` requests in flight, yielded in order.
+
+        With the last page known, pages that arrive ahead of their turn wait in a
+        buffer as large as the window, so a slow page never idles the connections.
+        Without it every request past the end is wasted, so the window counts
+        buffered pages too: at most ``concurrency`` requests go past the end.
+        """
         assert start.request_for is not None
         assert start.number is not None
         request_for = start.request_for
@@ -267,8 +274,11 @@ class _Runner:
                 if self.remaining is not None:
                     wanted = number + max(1, math.ceil(self.remaining / self.page_size))
                 cap = number + (self.options.max_pages - position) + 1
+                in_flight = sum(1 for task in pending if not task.done())
+                room = window if bound is None else window + 2
                 while (
-                    len(pending) < window
+                    in_flight < window
+                    and len(pending) < room
                     and (bound is None or next_number <= bound)
                     and (wanted is None or next_number <= wanted)
                     and next_number <= cap
@@ -276,10 +286,17 @@ class _Runner:
                     fetch = self._fetch(request_for(next_number), position + len(pending) + 1)
                     pending.append(asyncio.ensure_future(fetch))
                     next_number += 1
+                    in_flight += 1
                 if not pending:
                     self._check_cap(position + 1)
                     return
-                page = await pending.popleft()
+                if not pending[0].done():
+                    # Wake up for any page, not just the next one, to keep the window full.
+                    await asyncio.wait(
+                        [task for task in pending if not task.done()], return_when=asyncio.FIRST_COMPLETED
+                    )
+                    continue
+                page = pending.popleft().result()
                 position += 1
                 self._check_cap(position)
                 number = page.number if page.number is not None else number + 1

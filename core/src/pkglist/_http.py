@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import random
@@ -114,31 +115,47 @@ def make_client(
 
     TLS is verified by default against ``ca_bundle``, else ``SSL_CERT_FILE``
     / ``SSL_CERT_DIR``, else the bundled certifi store; ``insecure`` (or a
-    provider connection that disables verification) turns it off, with a warning.
+    provider connection that disables verification) turns it off, with a
+    warning. Requests go through pkglist's lean transport, or through httpx's
+    own when the environment configures a proxy (``HTTPS_PROXY``...).
     """
-    tls: ssl.SSLContext | bool
-    if insecure or not verify:
-        warnings.warn("TLS certificate verification is disabled", InsecureWarning, stacklevel=2)
-        tls = False
-    else:
-        tls = _ssl_context(ca_bundle)
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        verify=tls,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"user-agent": USER_AGENT, "accept": "application/json"},
-    )
-
-
-def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
     import os
 
+    from ._transport import LeanTransport
+
+    verifying = verify and not insecure
+    if not verifying:
+        warnings.warn("TLS certificate verification is disabled", InsecureWarning, stacklevel=2)
+    tls = functools.partial(_ssl_context, ca_bundle if verifying else None, verifying)
+    options: dict[str, Any] = {
+        "timeout": httpx.Timeout(timeout),
+        "follow_redirects": False,
+        "headers": {"user-agent": USER_AGENT, "accept": "application/json"},
+    }
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        return httpx.AsyncClient(verify=tls(), limits=limits, trust_env=True, **options)
+    transport = LeanTransport(tls=tls, max_connections=concurrency)
+    return httpx.AsyncClient(transport=transport, trust_env=False, **options)
+
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _ssl_context(ca_bundle: str | None, verify: bool) -> ssl.SSLContext:
+    import os
+
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
     cafile = ca_bundle or os.environ.get("SSL_CERT_FILE")
     capath = None if ca_bundle else os.environ.get("SSL_CERT_DIR")
     if not cafile and not capath:
-        return True
+        import certifi
+
+        cafile = certifi.where()
     try:
         return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
     except (OSError, ssl.SSLError) as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -11,7 +11,7 @@ import attrs
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["PACKAGE_FIELDS", "Package", "Page"]
+__all__ = ["PACKAGE_FIELDS", "Package", "Page", "format_datetime"]
 
 
 @attrs.frozen(slots=True, hash=False)
@@ -39,6 +39,13 @@ class Package:
 
 
 PACKAGE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Package))
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"
 
 
 @attrs.frozen(slots=True)

@@ -441,7 +441,19 @@ def _remember_start_up() -> None:
     )
 
 
+def _tune_garbage_collection() -> None:
+    """A listing allocates millions of short-lived objects (decoded pages, packages): with
+    Python's default threshold a collection runs every 700 allocations and scans every page
+    still in flight, which profiles showed costing a third of a CPU-bound listing. This
+    process belongs to the CLI, so it collects less often (the library leaves it alone)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _run(args: list[str], debug: bool) -> int:
+    _tune_garbage_collection()
     try:
         cli.main(args=args, prog_name="pkglist", standalone_mode=False)
     except click.exceptions.Exit as exc:

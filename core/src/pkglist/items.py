@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Literal
 
 from ._errors import InvalidItemError
@@ -35,6 +36,7 @@ TimestampUnit = Literal["auto", "s", "ms"]
 # Epoch values at or above this are milliseconds: as seconds it is the year 5138.
 _MS_THRESHOLD = 100_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 _NUMERIC = re.compile(r"-?\d+(\.\d+)?")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -53,20 +55,22 @@ def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime 
     """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a timestamp: {value!r}")
-    if isinstance(value, str):
+    if type(value) is str:
         text = value.strip()
-        if _NUMERIC.fullmatch(text):
-            return _from_epoch(float(text) if "." in text else int(text), unit)
+        if text.isdigit():
+            return _from_epoch(int(text), unit)
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
+            if _NUMERIC.fullmatch(text):
+                return _from_epoch(float(text) if "." in text else int(text), unit)
             raise ValueError(f"not a timestamp: {_preview(value)}") from None
+        if parsed.tzinfo is UTC:
+            return parsed
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(value, unit)
     raise ValueError(f"not a timestamp: {_preview(value)}")
 
@@ -87,6 +91,8 @@ def snake_case(name: str) -> str:
 
 def as_object(raw: object, what: str = "item") -> Mapping[str, Any]:
     """The raw item itself, which must be a JSON object."""
+    if type(raw) is dict:
+        return raw
     if not isinstance(raw, Mapping):
         raise InvalidItemError(f"{what} is not a JSON object but {_kind(raw)}")
     return raw
@@ -95,7 +101,7 @@ def as_object(raw: object, what: str = "item") -> Mapping[str, Any]:
 def require_str(item: Mapping[str, Any], key: str) -> str:
     """A field that must be present as a non-empty string (numbers are accepted and stringified)."""
     value = item.get(key)
-    if isinstance(value, str) and value:
+    if type(value) is str and value:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -106,7 +112,7 @@ def require_str(item: Mapping[str, Any], key: str) -> str:
 
 def optional_str(item: Mapping[str, Any], key: str) -> str | None:
     value = item.get(key)
-    if value is None or isinstance(value, str):
+    if value is None or type(value) is str:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -144,8 +150,10 @@ def optional_list(item: Mapping[str, Any], key: str) -> list[Any]:
 def optional_object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """An object field; missing or ``null`` gives ``{}``."""
     value = item.get(key)
+    if type(value) is dict:
+        return value
     if value is None:
-        return {}
+        return _EMPTY
     if isinstance(value, Mapping):
         return value
     raise InvalidItemError(f"field {key!r} must be an object, got {_kind(value)}")

@@ -231,10 +231,10 @@ class CloudFoundryProvider(pkglist.Provider):
         return pkglist.Page(items=[], next=pkglist.derive_request(request, first.url))
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
+        # Hundreds of thousands of packages go through here: the common, well-formed shape
+        # is read with plain lookups and anything else falls back to the checking readers.
         item = fields.as_object(raw)
-        relationships = fields.optional_object(item, "relationships")
-        app = fields.optional_object(fields.optional_object(relationships, "app"), "data")
-        app_guid = fields.optional_str(app, "guid")
+        app_guid = _app_guid(item)
         name = app_guid
         if isinstance(query, AppPackagesQuery):
             if is_guid(query.app):
@@ -245,12 +245,11 @@ class CloudFoundryProvider(pkglist.Provider):
         if not name:
             raise pkglist.InvalidItemError("field 'relationships.app.data.guid' is missing")
         package_type = fields.optional_str(item, "type")
-        data = fields.optional_object(item, "data")
-        checksum = fields.optional_object(data, "checksum")
-        metadata = fields.optional_object(item, "metadata")
+        data = _object(item, "data")
+        checksum = _object(data, "checksum")
+        metadata = _object(item, "metadata")
         image = fields.optional_str(data, "image")
-        download = _href(fields.optional_object(item, "links"), "download")
-        url = image if package_type == "docker" else download or image
+        download = fields.optional_str(_object(_object(item, "links"), "download"), "href")
         return pkglist.Package(
             provider=self.name,
             listing=listing.name,
@@ -261,14 +260,14 @@ class CloudFoundryProvider(pkglist.Provider):
             scope=app_guid,
             created_at=fields.optional_timestamp(item, "created_at"),
             updated_at=fields.optional_timestamp(item, "updated_at"),
-            url=url,
+            url=image if package_type == "docker" else download or image,
             extra={
                 "checksum": fields.optional_str(checksum, "value"),
                 "checksum_type": fields.optional_str(checksum, "type"),
                 "image": image,
                 "error": fields.optional_str(data, "error"),
-                "labels": dict(fields.optional_object(metadata, "labels")),
-                "annotations": dict(fields.optional_object(metadata, "annotations")),
+                "labels": dict(_object(metadata, "labels")),
+                "annotations": dict(_object(metadata, "annotations")),
             },
         )
 
@@ -295,8 +294,21 @@ def _drop_password(item: Any) -> None:
             data.pop("password", None)
 
 
-def _href(links: Mapping[str, Any], name: str) -> str | None:
-    return fields.optional_str(fields.optional_object(links, name), "href")
+def _object(holder: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = holder.get(key)
+    return value if type(value) is dict else fields.optional_object(holder, key)
+
+
+def _app_guid(item: Mapping[str, Any]) -> str | None:
+    """``relationships.app.data.guid``."""
+    try:
+        guid = item["relationships"]["app"]["data"]["guid"]
+    except (KeyError, TypeError):
+        guid = None
+    if type(guid) is str:
+        return guid
+    app = _object(_object(_object(item, "relationships"), "app"), "data")
+    return fields.optional_str(app, "guid")
 
 
 def _first_env(environ: Mapping[str, str], names: Sequence[str]) -> str | None:

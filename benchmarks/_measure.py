@@ -1,0 +1,108 @@
+"""Running clients in processes of their own and summarizing repeated measurements."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def compile_bytecode() -> None:
+    """Byte-compile everything the clients import, as ``pip install`` does.
+
+    Without it (``PYTHONDONTWRITEBYTECODE`` set, or a uv install that skips
+    compiling) every process would compile its imports from source: start-up
+    noise that no installed pkglist has.
+    """
+    import compileall
+    import site
+    import sysconfig
+
+    folders = {sysconfig.get_paths()["purelib"], *site.getsitepackages(), str(ROOT / "core" / "src")}
+    folders |= {str(path) for path in ROOT.glob("plugins/*/src")}
+    for folder in sorted(folders):
+        compileall.compile_dir(folder, quiet=1, workers=0)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+@attrs.frozen
+class Runs:
+    """Repeated measurements of one quantity."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+    def show(self, unit: str = "s", digits: int = 2) -> str:
+        return f"{self.low:.{digits}f} / {self.median:.{digits}f} / {self.high:.{digits}f} {unit}"
+
+
+def client(name: str, **arguments: Any) -> dict[str, Any]:
+    """Run ``benchmarks.clients NAME`` in its own process; its own timing of the listing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.clients", name, json.dumps(arguments)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"client {name} failed: {result.stderr.strip()[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@attrs.frozen
+class Process:
+    seconds: float
+    max_rss_kib: int
+    stdout_lines: int
+
+
+def command(args: Sequence[str], *, env: dict[str, str] | None = None, count_lines: bool = False) -> Process:
+    """Run a command with stdout to /dev/null (or counted); wall time and peak RSS."""
+    environ = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    if count_lines:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+        assert process.stdout is not None
+        lines = sum(1 for _ in process.stdout)
+        _, status, usage = os.wait4(process.pid, 0)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+    else:
+        with open(os.devnull, "wb") as sink:
+            process = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE, env=environ)
+            _, status, usage = os.wait4(process.pid, 0)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        lines = 0
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(args[:4])} ... failed ({process.returncode}): {stderr.strip()[-2000:]}"
+        )
+    return Process(seconds=seconds, max_rss_kib=usage.ru_maxrss, stdout_lines=lines)
+
+
+def pkglist_command() -> str:
+    return str(BIN / "pkglist")
