@@ -132,9 +132,9 @@ def test_garbage_is_a_protocol_error() -> None:
 
 
 def test_a_silent_server_is_a_read_timeout() -> None:
-    with serve_raw(lambda connection, head: threading.Event().wait(2) or False) as server:
-        with pytest.raises(httpx.ReadTimeout):
-            fetch_all(server.url, 1, read=0.2)
+    silent = serve_raw(lambda connection, head: threading.Event().wait(2) or False)
+    with silent as server, pytest.raises(httpx.ReadTimeout):
+        fetch_all(server.url, 1, read=0.2)
 
 
 def test_a_closed_port_is_a_connect_error() -> None:
