@@ -7,7 +7,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,32 +75,41 @@ def client(name: str, **arguments: Any) -> dict[str, Any]:
 class Process:
     seconds: float
     max_rss_kib: int
-    stdout_lines: int
 
 
-def command(args: Sequence[str], *, env: dict[str, str] | None = None, count_lines: bool = False) -> Process:
-    """Run a command with stdout to /dev/null (or counted); wall time and peak RSS."""
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+with open(os.devnull, "wb") as sink:
+    child = subprocess.Popen(sys.argv[1:], stdout=sink, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    errors = child.stderr.read().decode()
+print(json.dumps({"seconds": time.perf_counter() - started, "rss": usage.ru_maxrss,
+                  "code": os.waitstatus_to_exitcode(status), "stderr": errors[-2000:]}))
+"""
+
+
+def command(args: Sequence[str], *, env: dict[str, str] | None = None) -> Process:
+    """Run a command with stdout to /dev/null: its wall time and peak RSS.
+
+    It is started by a small launcher process: a child forked straight from this
+    process (which holds the emulators' data) would count this process's memory
+    in its own peak RSS until it execs.
+    """
     environ = {**os.environ, **(env or {})}
-    started = time.perf_counter()
-    if count_lines:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
-        assert process.stdout is not None
-        lines = sum(1 for _ in process.stdout)
-        _, status, usage = os.wait4(process.pid, 0)
-        stderr = process.stderr.read().decode() if process.stderr else ""
-    else:
-        with open(os.devnull, "wb") as sink:
-            process = subprocess.Popen(args, stdout=sink, stderr=subprocess.PIPE, env=environ)
-            _, status, usage = os.wait4(process.pid, 0)
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        lines = 0
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(args[:4])} ... failed ({process.returncode}): {stderr.strip()[-2000:]}"
-        )
-    return Process(seconds=seconds, max_rss_kib=usage.ru_maxrss, stdout_lines=lines)
+    launched = subprocess.run(
+        [sys.executable, "-S", "-c", _LAUNCHER, *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+    )
+    if launched.returncode != 0:
+        raise RuntimeError(f"launcher failed: {launched.stderr.strip()[-2000:]}")
+    result = json.loads(launched.stdout)
+    if result["code"] != 0:
+        raise RuntimeError(f"{' '.join(args[:4])} ... failed ({result['code']}): {result['stderr'].strip()}")
+    return Process(seconds=result["seconds"], max_rss_kib=result["rss"])
 
 
 def pkglist_command() -> str:

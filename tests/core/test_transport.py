@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from pkglist._http import make_client
+from pkglist._http import make_session
 from pkglist._transport import LeanTransport
 
 Handler = Callable[[socket.socket, bytes], bool]  # answer one request; False closes the connection
@@ -145,9 +145,46 @@ def test_a_closed_port_is_a_connect_error() -> None:
         fetch_all(f"http://127.0.0.1:{port}", 1)
 
 
-def test_a_proxy_in_the_environment_switches_to_httpx_own_transport(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+def test_a_proxy_in_the_environment_is_used_except_for_no_proxy_hosts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(make_client(concurrency=2, timeout=5)._transport, LeanTransport)
+    auth = httpx.Auth()
+    direct = make_session(auth=auth, concurrency=2, timeout=5)
+    assert isinstance(direct._transport_for(httpx.URL("https://api.example.org/")), LeanTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    assert not isinstance(make_client(concurrency=2, timeout=5)._transport, LeanTransport)
+    monkeypatch.setenv("NO_PROXY", "internal.example.org")
+    proxied = make_session(auth=auth, concurrency=2, timeout=5)
+    assert isinstance(proxied._transport_for(httpx.URL("https://api.example.org/")), httpx.AsyncHTTPTransport)
+    assert isinstance(proxied._transport_for(httpx.URL("https://internal.example.org/")), LeanTransport)
+    assert isinstance(proxied._transport_for(httpx.URL("http://api.example.org/")), LeanTransport)
+
+
+def test_the_session_keeps_no_reference_cycle_so_bodies_are_freed_at_once(keep_alive: RawServer) -> None:
+    """httpx's client ties each response to its stream in a cycle; a listing would keep every
+    page's body until the cyclic collector ran."""
+    import gc
+    import weakref
+
+    async def one() -> weakref.ref[httpx.Response]:
+        async with make_session(auth=httpx.Auth(), concurrency=1, timeout=5) as session:
+            response = await session.send(httpx.Request("GET", keep_alive.url))
+            assert response.json() == {"ok": True}
+            assert response.elapsed.total_seconds() >= 0
+            return weakref.ref(response)
+
+    gc.disable()
+    try:
+        assert asyncio.run(one())() is None
+    finally:
+        gc.enable()

@@ -44,7 +44,7 @@ from ._http import (
     error_for_status,
     log_exchange,
     logger,
-    make_client,
+    make_session,
     retry_after_seconds,
 )
 from ._model import Package, Page
@@ -53,11 +53,14 @@ from ._paging import InvalidJSONError
 from ._plugins import PluginManager
 from ._provider import Connection, Listing, Provider
 from ._query import Query
+from ._transport import Session
 
 __all__ = ["Call", "Progress", "run"]
 
 #: How many recent package ids are remembered to drop duplicates (page shifts).
 DEDUP_WINDOW = 20_000
+#: Pages fetched ahead of their turn that may wait, undecoded, while requests go on.
+_READY_PAGES = 2
 #: Consecutive non-empty pages without a single new package before we call it a loop.
 REPEATED_PAGES_LIMIT = 3
 
@@ -90,30 +93,30 @@ class Call:
 async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator[list[Package], None]:
     """Batches of new packages (one per page), in server order."""
     options = call.options
-    async with make_client(
+    connection = call.connection
+    async with make_session(
+        auth=OriginAuth(connection.base_url, connection.headers, connection.auth),
         concurrency=options.concurrency,
         timeout=options.timeout,
         ca_bundle=options.ca_bundle,
         insecure=options.insecure,
-        verify=call.connection.verify,
-    ) as client:
-        runner = _Runner(call, client, progress)
+        verify=connection.verify,
+    ) as session:
+        runner = _Runner(call, session, progress)
         async with contextlib.aclosing(runner.batches()) as batches:
             async for batch in batches:
                 yield batch
 
 
 class _Runner:
-    def __init__(self, call: Call, client: httpx.AsyncClient, progress: Progress | None) -> None:
+    def __init__(self, call: Call, session: Session, progress: Progress | None) -> None:
         self.call = call
         self.where = call.where
-        self.client = client
+        self.session = session
         self.progress = progress
         self.options = call.options
         self.page_size = call.page_size
-        connection = call.connection
-        self.auth = OriginAuth(connection.base_url, connection.headers, connection.auth)
-        self.secrets = connection.secrets
+        self.secrets = call.connection.secrets
         self.gate = RateGate(cap=self.options.max_retry_wait)
         self.timing = RetryTiming(base=self.options.retry_backoff, cap=self.options.max_retry_wait)
         self.remaining = self.options.limit
@@ -255,10 +258,11 @@ class _Runner:
     async def _pipeline(self, start: Page, position: int) -> AsyncGenerator[tuple[int, Page], None]:
         """Pages after ``start`` by number, ``concurrency`` requests in flight, yielded in order.
 
-        With the last page known, pages that arrive ahead of their turn wait in a
-        buffer as large as the window, so a slow page never idles the connections.
-        Without it every request past the end is wasted, so the window counts
-        buffered pages too: at most ``concurrency`` requests go past the end.
+        A page that arrives ahead of its turn waits, undecoded, while the window
+        stays full; once a few are waiting the consumer is the bottleneck, and
+        fetching further ahead would only hold memory. Without the last page
+        known every request past the end is wasted, so the window counts waiting
+        pages too: at most ``concurrency`` requests go past the end.
         """
         assert start.request_for is not None
         assert start.number is not None
@@ -267,38 +271,40 @@ class _Runner:
         bound = start.last_number
         next_number = number + 1
         window = self.options.concurrency
-        pending: deque[asyncio.Task[Page]] = deque()
+        pending: deque[tuple[httpx.Request, asyncio.Task[tuple[httpx.Response, int]]]] = deque()
         try:
             while True:
                 wanted = None
                 if self.remaining is not None:
                     wanted = number + max(1, math.ceil(self.remaining / self.page_size))
                 cap = number + (self.options.max_pages - position) + 1
-                in_flight = sum(1 for task in pending if not task.done())
-                room = window if bound is None else window + 2
+                in_flight = sum(1 for _, task in pending if not task.done())
+                ready = len(pending) - in_flight
                 while (
                     in_flight < window
-                    and len(pending) < room
+                    and ready < _READY_PAGES
+                    and (bound is not None or len(pending) < window)
                     and (bound is None or next_number <= bound)
                     and (wanted is None or next_number <= wanted)
                     and next_number <= cap
                 ):
-                    fetch = self._fetch(request_for(next_number), position + len(pending) + 1)
-                    pending.append(asyncio.ensure_future(fetch))
+                    request = request_for(next_number)
+                    fetch = self._response(request, position + len(pending) + 1)
+                    pending.append((request, asyncio.ensure_future(fetch)))
                     next_number += 1
                     in_flight += 1
                 if not pending:
                     self._check_cap(position + 1)
                     return
-                if not pending[0].done():
+                if not pending[0][1].done():
                     # Wake up for any page, not just the next one, to keep the window full.
-                    await asyncio.wait(
-                        [task for task in pending if not task.done()], return_when=asyncio.FIRST_COMPLETED
-                    )
+                    waiting = [task for _, task in pending if not task.done()]
+                    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                page = pending.popleft().result()
+                request, task = pending.popleft()
                 position += 1
                 self._check_cap(position)
+                page = await self._complete(request, position, *task.result())
                 number = page.number if page.number is not None else number + 1
                 yield position, page
                 if page.next is None:
@@ -308,10 +314,10 @@ class _Runner:
                 if bound is not None and number >= bound:
                     bound = None  # the announced last page says there is more: go on speculatively
         finally:
-            for task in pending:
+            for _, task in pending:
                 task.cancel()
             if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+                await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
 
     def _check_cap(self, position: int) -> None:
         if position > self.options.max_pages:
@@ -321,15 +327,20 @@ class _Runner:
             )
 
     async def _fetch(self, request: httpx.Request, position: int) -> Page:
-        attempt = 0
+        """One page, fetched and paginated, with retries."""
+        response, attempt = await self._response(request, position)
+        return await self._complete(request, position, response, attempt)
+
+    async def _response(
+        self, request: httpx.Request, position: int, attempt: int = 0
+    ) -> tuple[httpx.Response, int]:
+        """A 2xx response for ``request`` and the attempts it took, retrying what is worth it."""
         while True:
             attempt += 1
-            await self.gate.wait()
-            self.requests += 1
             response: httpx.Response | None = None
             asked: float | None = None
             try:
-                response = await self.client.send(request, auth=self.auth)
+                response = await self._send(request)
             except ProtocolError as exc:
                 raise ProtocolError(f"{self.where}: page {position}: {exc.message}") from None
             except httpx.TimeoutException as exc:
@@ -346,33 +357,65 @@ class _Runner:
                 failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
             else:
                 log_exchange(request, response, self.secrets)
-                self.gate.observe(response)
                 status = response.status_code
                 if 200 <= status < 300:
-                    try:
-                        return self._paginate(request, response, position)
-                    except InvalidJSONError as exc:
-                        failure = exc.message
-                elif status in RETRY_STATUSES:
-                    asked = retry_after_seconds(response)
-                    failure = f"HTTP {status}"
-                else:
+                    return response, attempt
+                if status not in RETRY_STATUSES:
                     raise self._status_error(response, position)
+                asked = retry_after_seconds(response)
+                failure = f"HTTP {status}"
             if attempt > self.options.retries:
-                if response is not None and response.status_code in RETRY_STATUSES:
+                if response is not None:
                     raise self._status_error(response, position, attempts=attempt)
-                cls = ProtocolError if response is not None else NetworkError
-                raise cls(
+                raise NetworkError(
                     f"{self.where}: page {position}: gave up after {attempt} attempts: {failure}",
                     provider=self.call.provider.name,
                     listing=self.call.listing.name,
                     page=position,
                 )
-            delay = self.timing.wait(attempt, asked)
-            if response is not None and response.status_code == 429:
-                self.gate.close_for(delay)
-            logger.info("%s: page %d: %s; retry %d in %.2fs", self.where, position, failure, attempt, delay)
-            await asyncio.sleep(delay)
+            throttled = response is not None and response.status_code == 429
+            await self._back_off(position, attempt, failure, asked, throttled=throttled)
+
+    async def _complete(
+        self, request: httpx.Request, position: int, response: httpx.Response, attempt: int
+    ) -> Page:
+        """Paginate a 2xx response; a body that is not JSON (often a truncated one) is fetched again.
+
+        Decoding happens here, when the page's turn comes, so pages waiting in the
+        pipeline hold their bytes, not their decoded items.
+        """
+        while True:
+            try:
+                return self._paginate(request, response, position)
+            except InvalidJSONError as exc:
+                if attempt > self.options.retries:
+                    raise ProtocolError(
+                        f"{self.where}: page {position}: gave up after {attempt} attempts: {exc.message}",
+                        provider=self.call.provider.name,
+                        listing=self.call.listing.name,
+                        page=position,
+                    ) from None
+                await self._back_off(position, attempt, exc.message, None, throttled=False)
+                response, attempt = await self._response(request, position, attempt)
+
+    async def _back_off(
+        self, position: int, attempt: int, failure: str, asked: float | None, *, throttled: bool
+    ) -> None:
+        delay = self.timing.wait(attempt, asked)
+        if throttled:
+            self.gate.close_for(delay)
+        logger.info("%s: page %d: %s; retry %d in %.2fs", self.where, position, failure, attempt, delay)
+        await asyncio.sleep(delay)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        await self.gate.wait()
+        self.requests += 1
+        response = None
+        try:
+            response = await self.session.send(request)
+            return response
+        finally:
+            self.gate.settle(response)
 
     def _status_error(
         self, response: httpx.Response, position: int, attempts: int | None = None

@@ -13,7 +13,7 @@ import ssl
 import time
 import warnings
 from collections.abc import AsyncGenerator, Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
@@ -31,13 +31,16 @@ from ._errors import (
 )
 from ._urls import origin_of
 
+if TYPE_CHECKING:
+    from ._transport import Session
+
 __all__ = [
     "OriginAuth",
     "RateGate",
     "RetryTiming",
     "error_detail",
     "error_for_status",
-    "make_client",
+    "make_session",
     "retry_after_seconds",
 ]
 
@@ -103,43 +106,34 @@ def _origin_text(url: httpx.URL) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def make_client(
+def make_session(
     *,
+    auth: httpx.Auth,
     concurrency: int,
     timeout: float,
     ca_bundle: str | None = None,
     insecure: bool = False,
     verify: bool = True,
-) -> httpx.AsyncClient:
-    """An ``AsyncClient`` sized for ``concurrency`` requests in flight.
+) -> Session:
+    """A session for ``concurrency`` requests in flight, sending ``auth``'s credentials.
 
     TLS is verified by default against ``ca_bundle``, else ``SSL_CERT_FILE``
     / ``SSL_CERT_DIR``, else the bundled certifi store; ``insecure`` (or a
     provider connection that disables verification) turns it off, with a
-    warning. Requests go through pkglist's lean transport, or through httpx's
-    own when the environment configures a proxy (``HTTPS_PROXY``...).
+    warning. A proxy from the environment (``HTTPS_PROXY``, ``NO_PROXY``...) is used.
     """
-    import os
-
-    from ._transport import LeanTransport
+    from ._transport import Session
 
     verifying = verify and not insecure
     if not verifying:
         warnings.warn("TLS certificate verification is disabled", InsecureWarning, stacklevel=2)
-    tls = functools.partial(_ssl_context, ca_bundle if verifying else None, verifying)
-    options: dict[str, Any] = {
-        "timeout": httpx.Timeout(timeout),
-        "follow_redirects": False,
-        "headers": {"user-agent": USER_AGENT, "accept": "application/json"},
-    }
-    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        return httpx.AsyncClient(verify=tls(), limits=limits, trust_env=True, **options)
-    transport = LeanTransport(tls=tls, max_connections=concurrency)
-    return httpx.AsyncClient(transport=transport, trust_env=False, **options)
-
-
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+    return Session(
+        auth=auth,
+        timeout=timeout,
+        headers={"user-agent": USER_AGENT, "accept": "application/json"},
+        tls=functools.partial(_ssl_context, ca_bundle if verifying else None, verifying),
+        max_connections=concurrency,
+    )
 
 
 def _ssl_context(ca_bundle: str | None, verify: bool) -> ssl.SSLContext:
@@ -344,11 +338,13 @@ class RateGate:
     """Shared by every request of a listing so that concurrency slows down to the
     provider's rate limit instead of hammering it.
 
-    It learns from ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``: requests
-    take from the window's remaining budget (the ones in flight included) and,
-    once it is spent, wait for the reset; a new window starts from the limit
-    again, so waiting requests do not all rush out at once. A 429 closes the
-    gate for everyone for the time the server asked (capped).
+    It learns from ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``: each
+    request takes one from the window's remaining budget, and what a response
+    reports is reduced by the requests still in flight (the server has not
+    counted them yet). Once the budget is spent, requests wait for the reset; a
+    new window starts from the limit, so waiting requests do not all rush out
+    at once. A 429 closes the gate for everyone for the time the server asked
+    (capped).
     """
 
     def __init__(self, cap: float) -> None:
@@ -357,8 +353,10 @@ class RateGate:
         self._limit: int | None = None
         self._remaining: int | None = None
         self._reset_at = 0.0
+        self._in_flight = 0
 
     async def wait(self) -> None:
+        """Wait for permission to send one request; pair it with :meth:`settle`."""
         while True:
             now = time.monotonic()
             if now < self._open_at:
@@ -370,27 +368,33 @@ class RateGate:
                         await asyncio.sleep(min(self._reset_at - now, self._cap))
                         continue
                     # A new window: its budget is the limit (unknown without one).
-                    self._remaining = self._limit
+                    self._remaining = None if self._limit is None else self._limit - self._in_flight
                     self._reset_at = now + 1.0
                     continue
                 self._remaining -= 1
+            self._in_flight += 1
             return
 
-    def observe(self, response: httpx.Response) -> None:
+    def settle(self, response: httpx.Response | None) -> None:
+        """The request admitted by :meth:`wait` is over (``None``: it failed before a response)."""
+        self._in_flight -= 1
+        if response is None:
+            return
         headers = response.headers
-        remaining = _header_int(headers, "x-ratelimit-remaining")
-        if remaining is None:
+        reported = _header_int(headers, "x-ratelimit-remaining")
+        if reported is None:
             return
         limit = _header_int(headers, "x-ratelimit-limit")
         if limit is not None and limit > 0:
             self._limit = limit
+        left = reported - self._in_flight
         reset = _reset_seconds(headers, time.time())
         reset_at = time.monotonic() + min(reset if reset is not None else 1.0, self._cap)
         if reset_at > self._reset_at + 0.5:  # a later window than the one we count in
-            self._remaining = remaining
+            self._remaining = left
             self._reset_at = reset_at
-        elif self._remaining is None or remaining < self._remaining:
-            self._remaining = remaining
+        elif self._remaining is None or left < self._remaining:
+            self._remaining = left
             self._reset_at = max(self._reset_at, reset_at)
 
     def close_for(self, seconds: float) -> None:

@@ -443,8 +443,8 @@ def _remember_start_up() -> None:
 
 def _tune_garbage_collection() -> None:
     """A listing allocates millions of short-lived objects (decoded pages, packages): with
-    Python's default threshold a collection runs every 700 allocations and scans every page
-    still in flight, which profiles showed costing a third of a CPU-bound listing. This
+    Python's default threshold a collection runs every 700 allocations and rescans the page
+    being normalized, which profiles showed costing a third of a CPU-bound listing. This
     process belongs to the CLI, so it collects less often (the library leaves it alone)."""
     import gc
 
