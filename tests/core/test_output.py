@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import attrs
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import pkglist
+from pkglist import _json
 from pkglist._output import make_writer
 
 PACKAGES = [
@@ -60,15 +62,29 @@ def lines(fmt: str, batch: list[pkglist.Package], **options: object) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(params=["orjson", "stdlib"])
+def encoder(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Both encoders: orjson (pkglist[fast], installed in the workspace) and the json module."""
+    if request.param == "stdlib":
+        saved, _json._orjson = _json._orjson, None
+        yield "stdlib"
+        _json._orjson = saved
+    else:
+        pytest.importorskip("orjson")
+        assert _json.using_orjson()
+        yield "orjson"
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the encoder is the same per example
 @given(st.lists(packages, max_size=4))
-def test_jsonl_equals_the_converter(batch: list[pkglist.Package]) -> None:
+def test_jsonl_equals_the_converter(encoder: str, batch: list[pkglist.Package]) -> None:
     # jsonl is split on "\n" only: names may hold other line separators (U+0085, U+2028).
     rows = [json.loads(line) for line in lines("jsonl", batch, raw=True).split("\n")[:-1]]
     expected = [json.loads(json.dumps(pkglist.converter.unstructure(package))) for package in batch]
     assert rows == expected
 
 
-def test_datetimes_are_utc_with_z() -> None:
+def test_datetimes_are_utc_with_z(encoder: str) -> None:
     row = json.loads(lines("jsonl", PACKAGES[:1]).splitlines()[0])
     assert row["created_at"] == "2024-03-25T10:00:00Z"
     assert row["updated_at"] == "2024-03-25T10:30:01.000500Z"
@@ -79,7 +95,7 @@ def test_datetimes_are_utc_with_z() -> None:
     assert attrs.evolve(back, extra={}) == attrs.evolve(PACKAGES[0], raw=None, extra={})
 
 
-def test_json_streams_one_array_across_batches() -> None:
+def test_json_streams_one_array_across_batches(encoder: str) -> None:
     out = io.StringIO()
     writer = make_writer("json", out)
     writer.write(PACKAGES[:1])
@@ -107,3 +123,22 @@ def test_unknown_fields_are_usage_errors(fields: str) -> None:
 
     with pytest.raises(pkglist.UsageError):
         parse_fields(fields if fields != "id,," else "id,bogus")
+
+
+def test_huge_numbers_and_odd_values_survive_both_encoders(encoder: str) -> None:
+    package = pkglist.Package(
+        provider="p",
+        listing="l",
+        id="1",
+        name="\u2028 \x00 ☃",
+        extra={"big": 10**30, "ratio": 0.1, "set": (1, 2)},
+    )
+    row = json.loads(lines("jsonl", [package]).split("\n")[0])
+    assert row["name"] == "\u2028 \x00 ☃"
+    assert row["extra"] == {"big": 10**30, "ratio": 0.1, "set": [1, 2]}
+
+
+def test_decoding_keeps_integers_beyond_64_bits_exact() -> None:
+    assert _json.loads(b'{"n": 123456789012345678901234567890}') == {"n": 123456789012345678901234567890}
+    with pytest.raises(ValueError):
+        _json.loads(b"<html>")

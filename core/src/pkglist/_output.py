@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 from ._errors import UsageError
+from ._json import dumps, using_orjson
 from ._model import PACKAGE_FIELDS, Package, format_datetime
 
 __all__ = ["FORMATS", "Writer", "make_writer", "parse_fields"]
@@ -150,6 +151,9 @@ _encode = _make_encode()
 
 
 def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Package], str]:
+    if using_orjson():
+        select = _selector(fields, raw)
+        return lambda package: dumps(select(package), _json_default, _encode)
     if fields is None:
         return (
             (lambda package: _package_json(package, True))

@@ -56,10 +56,10 @@ class InvalidJSONError(ProtocolError):
 
 def decode_json(response: httpx.Response) -> Any:
     """The response body as JSON, whatever its content type claims."""
-    import json
+    from ._json import loads
 
     try:
-        return json.loads(response.content)
+        return loads(response.content)
     except (ValueError, RecursionError):
         content_type = response.headers.get("content-type", "no content type").split(";")[0]
         preview = response.content[:60].decode("utf-8", "replace")

@@ -9,6 +9,7 @@ whose only content is the request for the app's first packages page.
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -237,7 +238,7 @@ class CloudFoundryProvider(pkglist.Provider):
         app_guid = _app_guid(item)
         name = app_guid
         if isinstance(query, AppPackagesQuery):
-            if is_guid(query.app):
+            if _is_guid(query.app):
                 app_guid = app_guid or query.app
                 name = app_guid
             else:
@@ -292,6 +293,9 @@ def _drop_password(item: Any) -> None:
         data = item.get("data")
         if isinstance(data, dict):
             data.pop("password", None)
+
+
+_is_guid = functools.lru_cache(maxsize=64)(is_guid)  # asked once per package, of the same app
 
 
 def _object(holder: Mapping[str, Any], key: str) -> Mapping[str, Any]:
