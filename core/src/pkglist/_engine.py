@@ -204,7 +204,15 @@ class _Runner:
         for index, raw in enumerate(page.items):
             try:
                 package = normalize(raw)
-            except (InvalidItemError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            except (
+                InvalidItemError,
+                KeyError,
+                TypeError,
+                ValueError,
+                AttributeError,
+                IndexError,
+                OverflowError,
+            ) as exc:
                 self._invalid_item(position, index, exc)
                 continue
             if type(package) is not Package and not isinstance(package, Package):
@@ -339,10 +347,14 @@ class _Runner:
             attempt += 1
             response: httpx.Response | None = None
             asked: float | None = None
+            unreadable = False
             try:
                 response = await self._send(request)
             except ProtocolError as exc:
                 raise ProtocolError(f"{self.where}: page {position}: {exc.message}") from None
+            except httpx.DecodingError as exc:  # a body its Content-Encoding does not describe
+                failure = f"response body could not be decoded ({_one_line(exc)})"
+                unreadable = True
             except httpx.TimeoutException as exc:
                 failure = f"timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
@@ -367,7 +379,7 @@ class _Runner:
             if attempt > self.options.retries:
                 if response is not None:
                     raise self._status_error(response, position, attempts=attempt)
-                raise NetworkError(
+                raise (ProtocolError if unreadable else NetworkError)(
                     f"{self.where}: page {position}: gave up after {attempt} attempts: {failure}",
                     provider=self.call.provider.name,
                     listing=self.call.listing.name,

@@ -144,8 +144,14 @@ def derive_request(request: httpx.Request, url: httpx.URL | str) -> httpx.Reques
 
 def _follow(request: httpx.Request, href: str) -> httpx.Request:
     """The request for a next link, which must stay on the request's origin."""
-    url = request.url.join(href)
-    if origin_of(url) != origin_of(request.url):
+    import httpx
+
+    try:
+        url = request.url.join(href)
+        origin = origin_of(url)
+    except (httpx.InvalidURL, ValueError):
+        raise ProtocolError(f"the next link is not a valid URL ({href!r:.80})") from None
+    if origin != origin_of(request.url):
         raise ProtocolError(
             f"refusing to follow a next link to another origin ({url.scheme}://{url.host}"
             f"{':' + str(url.port) if url.port else ''}); credentials stay with the configured origin"

@@ -217,6 +217,10 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     fields = parse_fields(values.pop("fields"))
     values.pop("debug", None)
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
+    # A name can hold a lone surrogate (valid JSON "\ud800"): write it escaped, as JSON would.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     writer = make_writer(fmt, sys.stdout, fields=fields, raw=bool(values.get("raw")))
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not _debugging(ctx) else None
     count = asyncio.run(_write_all(prepared, writer, progress))

@@ -25,6 +25,7 @@ __all__ = [
     "optional_list",
     "optional_object",
     "optional_str",
+    "optional_str_at",
     "optional_timestamp",
     "parse_timestamp",
     "require_str",
@@ -37,7 +38,8 @@ TimestampUnit = Literal["auto", "s", "ms"]
 _MS_THRESHOLD = 100_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-_NUMERIC = re.compile(r"-?\d+(\.\d+)?")
+_INTEGER = re.compile(r"[ \t\r\n]*-?[0-9]+[ \t\r\n]*")
+_NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
@@ -57,8 +59,10 @@ def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime 
         return None
     if type(value) is str:
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return _from_epoch(int(text), unit)
+        if "t" in text or "z" in text:  # RFC 3339 allows them lower-case; fromisoformat does not
+            text = text.upper()
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
@@ -69,7 +73,10 @@ def parse_timestamp(value: object, *, unit: TimestampUnit = "auto") -> datetime 
             return parsed
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00 is a valid instant datetime cannot hold
+            raise ValueError(f"timestamp out of range: {_preview(value)}") from None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(value, unit)
     raise ValueError(f"not a timestamp: {_preview(value)}")
@@ -125,7 +132,7 @@ def optional_int(item: Mapping[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
         return int(value)
     raise InvalidItemError(f"field {key!r} must be an integer, got {_kind(value)}")
 
@@ -157,6 +164,30 @@ def optional_object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if isinstance(value, Mapping):
         return value
     raise InvalidItemError(f"field {key!r} must be an object, got {_kind(value)}")
+
+
+def optional_str_at(item: Mapping[str, Any], *keys: str) -> str | None:
+    """A string inside nested objects (``optional_str_at(item, "relationships", "app", "guid")``);
+    a missing or ``null`` level gives ``None``, a wrong type names the whole dotted path."""
+    value = _walk(item, keys)
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidItemError(f"field {'.'.join(keys)!r} must be a string, got {_kind(value)}")
+
+
+def _walk(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    value: Any = item
+    for depth, key in enumerate(keys):
+        if depth:
+            if value is None:
+                return None
+            if not isinstance(value, Mapping):
+                path = ".".join(keys[:depth])
+                raise InvalidItemError(f"field {path!r} must be an object, got {_kind(value)}")
+        value = value.get(key)
+    return value
 
 
 def optional_timestamp(item: Mapping[str, Any], key: str, *, unit: TimestampUnit = "auto") -> datetime | None:

@@ -304,15 +304,14 @@ def _object(holder: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _app_guid(item: Mapping[str, Any]) -> str | None:
-    """``relationships.app.data.guid``."""
+    """``relationships.app.data.guid``; a wrong type is reported with that whole path."""
     try:
         guid = item["relationships"]["app"]["data"]["guid"]
     except (KeyError, TypeError):
         guid = None
     if type(guid) is str:
         return guid
-    app = _object(_object(_object(item, "relationships"), "app"), "data")
-    return fields.optional_str(app, "guid")
+    return fields.optional_str_at(item, "relationships", "app", "data", "guid")
 
 
 def _first_env(environ: Mapping[str, str], names: Sequence[str]) -> str | None:

@@ -190,7 +190,7 @@ def _state(deleted_at: datetime | None, quarantined: bool | None) -> str:
 
 def _timestamp(item: Mapping[str, Any], key: str, unit: fields.TimestampUnit) -> datetime | None:
     value = item.get(key)
-    if value in (0, "0", ""):
+    if not isinstance(value, bool) and value in (0, "0", ""):  # False == 0, but is not a timestamp
         return None
     return fields.optional_timestamp(item, key, unit=unit)
 

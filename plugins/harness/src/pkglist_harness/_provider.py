@@ -7,6 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 import pkglist
 
 from ._normalize import NORMALIZERS
@@ -109,16 +111,21 @@ class HarnessProvider(pkglist.Provider):
         self, listing: pkglist.Listing, query: pkglist.Query, request: httpx.Request, response: httpx.Response
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
-        first = request.url.params.get("page") == "0"
-        if first and isinstance(body, Mapping) and isinstance(body.get("meta"), Mapping):
-            meta = body["meta"]
+        page = listing.paging.paginate(request, body)
+        meta = body.get("meta") if isinstance(body, Mapping) else None
+        if not isinstance(meta, Mapping):
+            return page
+        if request.url.params.get("page") == "0":
             logger.info(
                 "harness %s: activeCount=%s deletedCount=%s",
                 listing.name,
                 meta.get("activeCount"),
                 meta.get("deletedCount"),
             )
-        return listing.paging.paginate(request, body)
+        # v3 pages announce no total; the meta counts (--include-meta) are one, so that a
+        # registry changing while it is listed is noticed and reported.
+        total = _meta_total(meta, request.url.params.get("deleted"))
+        return page if total is None else attrs.evolve(page, total_items=total)
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
         return NORMALIZERS[listing.name](self.name, listing.name, raw)
@@ -202,3 +209,15 @@ def _space_params(query: SpaceArtifactsQuery) -> Params:
     if query.deployed_only:
         params.append(("deployed_artifact", True))
     return params
+
+
+def _meta_total(meta: Mapping[str, Any], deleted: str | None) -> int | None:
+    """How many packages the listing holds, by the v3 ``meta`` counts and the ``deleted`` filter."""
+    active, removed = meta.get("activeCount"), meta.get("deletedCount")
+    if not (type(active) is int and type(removed) is int and active >= 0 and removed >= 0):
+        return None
+    if deleted == "only":
+        return removed
+    if deleted == "include":
+        return active + removed
+    return active
