@@ -1,0 +1,1 @@
+"""Reliability and security suites: faults, hostile servers, bad input, secrets, interruption."""
