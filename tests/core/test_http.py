@@ -71,7 +71,11 @@ def test_waits_are_capped_and_backoff_grows_with_jitter() -> None:
         ("https://user:secret@example.org", "must not contain credentials"),
         ("https://example.org/?token=x", "must not have a query or fragment"),
         ("https://example.org/#top", "must not have a query or fragment"),
-        ("https://example.org:99999", "invalid port"),
+        ("https://example.org:99999", "is not a valid URL"),
+        ("http://[::1", "is not a valid URL"),
+        ("http://app harness.io", "whitespace or control characters"),
+        ("http://host/a\nb", "whitespace or control characters"),
+        ("", "the base URL is empty"),
     ],
 )
 def test_bad_base_urls_are_usage_errors(url: str, message: str) -> None:

@@ -33,8 +33,10 @@ from ._errors import (
     InvalidItemWarning,
     ListingChangedWarning,
     NetworkError,
+    PkglistError,
     PluginError,
     ProtocolError,
+    ProviderError,
 )
 from ._http import (
     RETRY_STATUSES,
@@ -42,9 +44,9 @@ from ._http import (
     RateGate,
     RetryTiming,
     error_for_status,
-    log_exchange,
     logger,
     make_session,
+    redact,
     retry_after_seconds,
 )
 from ._model import Package, Page
@@ -101,6 +103,7 @@ async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator
         ca_bundle=options.ca_bundle,
         insecure=options.insecure,
         verify=connection.verify,
+        secrets=connection.secrets,
     ) as session:
         runner = _Runner(call, session, progress)
         async with contextlib.aclosing(runner.batches()) as batches:
@@ -116,7 +119,6 @@ class _Runner:
         self.progress = progress
         self.options = call.options
         self.page_size = call.page_size
-        self.secrets = call.connection.secrets
         self.gate = RateGate(cap=self.options.max_retry_wait)
         self.timing = RetryTiming(base=self.options.retry_backoff, cap=self.options.max_retry_wait)
         self.remaining = self.options.limit
@@ -176,8 +178,12 @@ class _Runner:
                         yield batch
                     if self.remaining is not None and self.remaining <= 0:
                         return
-        except BaseException:
+        except PkglistError as exc:
             self.duplicates = 0  # an error explains itself; the drop count would only mislead
+            _redact_error(exc, self.session.secrets)
+            raise
+        except BaseException:
+            self.duplicates = 0
             raise
         finally:
             if self.duplicates:
@@ -368,7 +374,6 @@ class _Runner:
                     ) from None
                 failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
             else:
-                log_exchange(request, response, self.secrets)
                 status = response.status_code
                 if 200 <= status < 300:
                     return response, attempt
@@ -475,6 +480,16 @@ class _Runner:
         if not isinstance(page, Page):
             raise PluginError(f"{self.where}: paginating returned {page!r:.60} instead of a Page")
         return page
+
+
+def _redact_error(exc: PkglistError, secrets: set[str]) -> None:
+    """No credential in an error, even one a provider quoted back in its error text."""
+    message = redact(exc.message, secrets)
+    if message != exc.message:
+        exc.message = message
+        exc.args = (message,)
+    if isinstance(exc, ProviderError) and exc.detail:
+        exc.detail = redact(exc.detail, secrets)
 
 
 def _certificate_problem(exc: BaseException) -> bool:

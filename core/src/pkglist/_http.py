@@ -12,7 +12,7 @@ import random
 import ssl
 import time
 import warnings
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -114,6 +114,7 @@ def make_session(
     ca_bundle: str | None = None,
     insecure: bool = False,
     verify: bool = True,
+    secrets: Iterable[str] = (),
 ) -> Session:
     """A session for ``concurrency`` requests in flight, sending ``auth``'s credentials.
 
@@ -133,6 +134,7 @@ def make_session(
         headers={"user-agent": USER_AGENT, "accept": "application/json"},
         tls=functools.partial(_ssl_context, ca_bundle if verifying else None, verifying),
         max_connections=concurrency,
+        secrets=secrets,
     )
 
 
@@ -414,27 +416,41 @@ def _header_int(headers: httpx.Headers, name: str) -> int | None:
 # Debug logging -----------------------------------------------------------------------
 
 
-def log_exchange(request: httpx.Request, response: httpx.Response | None, secrets: tuple[str, ...]) -> None:
+def log_exchange(request: httpx.Request, response: httpx.Response | None, secrets: Iterable[str]) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    headers = {key: _redact(key, value, secrets) for key, value in request.headers.items()}
+    known = tuple(secrets)
+    headers = {key: _redact(key, value, known) for key, value in request.headers.items()}
     status = (
         f"{response.status_code} in {response.elapsed.total_seconds():.3f}s" if response else "no response"
     )
-    logger.debug("%s %s %s -> %s", request.method, _redact_url(str(request.url), secrets), headers, status)
+    logger.debug("%s %s %s -> %s", request.method, redact(str(request.url), known), headers, status)
 
 
-_SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
+
+
+def header_secrets(request: httpx.Request) -> set[str]:
+    """The credential values a request carries (``bearer <token>`` yields the token too)."""
+    found = set()
+    for name in SECRET_HEADERS:
+        value = request.headers.get(name)
+        if value:
+            found.add(value)
+            _, _, rest = value.partition(" ")
+            if rest.strip():
+                found.add(rest.strip())
+    return found
 
 
 def _redact(key: str, value: str, secrets: tuple[str, ...]) -> str:
-    if key.lower() in _SECRET_HEADERS or any(secret and secret in value for secret in secrets):
+    if key.lower() in SECRET_HEADERS or any(secret and secret in value for secret in secrets):
         return "[redacted]"
     return value
 
 
-def _redact_url(url: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            url = url.replace(secret, "[redacted]")
-    return url
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (longest first, so none is half-replaced) shown as ``[redacted]``."""
+    for secret in sorted((secret for secret in secrets if secret), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text

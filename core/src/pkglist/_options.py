@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,8 +51,8 @@ class ListOptions:
             if name not in given:
                 continue
             value = given[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UsageError(f"{where}: --{_flag(name)} must be a number, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise UsageError(f"{where}: --{_flag(name)} must be a finite number, got {value!r}")
             if value < low or (name in _STRICT and value <= low):
                 bound = f"greater than {low}" if name in _STRICT else f"at least {low}"
                 raise UsageError(f"{where}: --{_flag(name)} must be {bound}, got {value}")

@@ -120,6 +120,8 @@ class Provider:
 
     def connect(self, settings: Settings) -> Connection:
         """Resolve the base URL and credentials: explicit value, then environment, then defaults."""
+        if settings.base_url is not None and not settings.base_url.strip():
+            raise UsageError(f"{settings.where}: --base-url is empty")
         base_url = settings.base_url or _first_env(settings.environ, self.base_url_envvars)
         base_url = base_url or self.default_base_url
         if not base_url:

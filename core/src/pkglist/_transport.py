@@ -8,7 +8,8 @@ the cyclic garbage collector. pkglist only needs HTTP/1.1 keep-alive GETs (and
 a token POST) to one or two origins, so :class:`LeanTransport` does just that
 (a small pool of keep-alive connections per origin, bodies read whole,
 httpx's exceptions and timeouts) and :class:`Session` sends httpx requests
-through it, running an ``httpx.Auth`` flow, without redirects or cookies.
+through it, running an ``httpx.Auth`` flow (every exchange logged with
+credentials redacted), without redirects or cookies.
 Behind a proxy from the environment it uses httpx's own transport instead.
 """
 
@@ -19,11 +20,13 @@ import ssl
 import time
 import urllib.request
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import h11
 import httpx
+
+from ._http import header_secrets, log_exchange
 
 __all__ = ["LeanTransport", "Session"]
 
@@ -59,7 +62,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         url = request.url
         origin = (url.raw_scheme, url.raw_host, url.port or (443 if url.scheme == "https" else 80))
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeouts.get("pool"))
+            async with asyncio.timeout(timeouts.get("pool")):
+                await self._slots.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no connection slot free in time", request=request) from None
         try:
@@ -100,16 +104,14 @@ class LeanTransport(httpx.AsyncBaseTransport):
         secure = scheme == b"https"
         hostname = host.decode("ascii")
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
+            async with asyncio.timeout(timeouts.get("connect")):
+                reader, writer = await asyncio.open_connection(
                     hostname,
                     port,
                     ssl=self._context() if secure else None,
                     server_hostname=hostname if secure else None,
                     limit=_READ_SIZE,
-                ),
-                timeouts.get("connect"),
-            )
+                )
         except TimeoutError:
             raise httpx.ConnectTimeout(
                 f"connecting to {hostname}:{port} timed out", request=request
@@ -131,7 +133,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         outgoing += conversation.send(h11.EndOfMessage())
         try:
             connection.writer.write(outgoing)
-            await asyncio.wait_for(connection.writer.drain(), timeouts.get("write"))
+            async with asyncio.timeout(timeouts.get("write")):
+                await connection.writer.drain()
         except TimeoutError:
             raise httpx.WriteTimeout("sending the request timed out", request=request) from None
         except OSError as exc:
@@ -146,7 +149,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 raise httpx.RemoteProtocolError(str(exc), request=request) from None
             if event is h11.NEED_DATA:
                 try:
-                    data = await asyncio.wait_for(connection.reader.read(_READ_SIZE), read_timeout)
+                    async with asyncio.timeout(read_timeout):
+                        data = await connection.reader.read(_READ_SIZE)
                 except TimeoutError:
                     raise httpx.ReadTimeout("reading the response timed out", request=request) from None
                 except OSError as exc:
@@ -216,6 +220,7 @@ class Session:
         headers: dict[str, str],
         tls: Callable[[], ssl.SSLContext],
         max_connections: int,
+        secrets: Iterable[str] = (),
     ) -> None:
         self._auth = auth
         self._timeout = httpx.Timeout(timeout).as_dict()
@@ -224,6 +229,8 @@ class Session:
         self._tls = tls
         self._max_connections = max_connections
         self._proxies: dict[str, httpx.AsyncBaseTransport] = {}
+        #: Every credential value sent so far (a refreshed token included), for redaction.
+        self.secrets: set[str] = set(secrets)
         proxies = urllib.request.getproxies_environment()
         self._proxy_urls = {scheme: proxies[scheme] for scheme in ("http", "https") if proxies.get(scheme)}
 
@@ -253,7 +260,9 @@ class Session:
         flow = self._auth.async_auth_flow(request)
         outgoing = await flow.__anext__()
         while True:
+            self.secrets |= header_secrets(outgoing)
             response = await self._exchange(outgoing)
+            log_exchange(outgoing, response, self.secrets)
             try:
                 outgoing = await flow.asend(response)
             except StopAsyncIteration:

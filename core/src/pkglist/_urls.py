@@ -16,11 +16,20 @@ __all__ = ["check_base_url", "join_url", "origin_of", "quote_segment"]
 def check_base_url(value: str, *, where: str) -> str:
     """Return ``value`` without a trailing slash if it is a usable base URL.
 
-    Only ``http``/``https`` URLs with a host and without credentials, query or
-    fragment are accepted: anything else is a :class:`UsageError`.
+    Only ``http``/``https`` URLs with a host and without credentials, query,
+    fragment, whitespace or control characters are accepted: anything else is
+    a :class:`UsageError` (which never shows a password or a query).
     """
     text = value.strip()
-    parts = urllib.parse.urlsplit(text)
+    if not text:
+        raise UsageError(f"{where}: the base URL is empty")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise UsageError(f"{where}: base URL {_show(text)} contains whitespace or control characters")
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"{where}: base URL {_show(text)} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"{where}: base URL {_show(text)} must start with http:// or https://")
     if not parts.hostname:
@@ -29,20 +38,23 @@ def check_base_url(value: str, *, where: str) -> str:
         raise UsageError(
             f"{where}: base URL must not contain credentials; pass them as options or environment variables"
         )
-    if parts.query or parts.fragment or text.endswith("?") or "#" in text:
+    if parts.query or parts.fragment or "?" in text or "#" in text:
         raise UsageError(f"{where}: base URL {_show(text)} must not have a query or fragment")
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise UsageError(f"{where}: base URL {_show(text)} has an invalid port") from None
+    del port  # parsed above only to reject a malformed one
     return text.rstrip("/")
 
 
 def _show(text: str) -> str:
-    parts = urllib.parse.urlsplit(text)
-    if parts.username is not None or parts.password is not None:
+    """The URL for a message: never its user info, query or fragment (they may hold secrets)."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is not None and (parts.username is not None or parts.password is not None):
         return "(with credentials)"
-    return repr(text if len(text) <= 80 else text[:79] + "…")
+    shown = text.split("?", 1)[0].split("#", 1)[0]
+    shown = "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in shown)
+    return repr(shown if len(shown) <= 80 else shown[:79] + "…")
 
 
 def origin_of(url: httpx.URL | str) -> tuple[str, str, int]:

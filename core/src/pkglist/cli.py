@@ -217,17 +217,66 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     fields = parse_fields(values.pop("fields"))
     values.pop("debug", None)
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
-    # A name can hold a lone surrogate (valid JSON "\ud800"): write it escaped, as JSON would.
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        reconfigure(errors="backslashreplace")
-    writer = make_writer(fmt, sys.stdout, fields=fields, raw=bool(values.get("raw")))
+    stream = _open_data_stream()
+    writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")))
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not _debugging(ctx) else None
-    count = asyncio.run(_write_all(prepared, writer, progress))
-    if progress is not None:
-        progress.clear()
+    reader_gone = False
+    try:
+        count = asyncio.run(_write_all(prepared, writer, progress))
+    except BrokenPipeError:
+        reader_gone = True
+    finally:
+        if progress is not None:
+            progress.clear()
+        reader_gone = not _close_data_stream(stream) or reader_gone
+    if reader_gone:
+        raise _ReaderGone  # click would turn a broken pipe into exit status 1
     if count == 0 and fmt == "table":
         click.echo("pkglist: no packages", err=True)
+
+
+class _ReaderGone(Exception):
+    """Whoever read stdout has gone (``| head``): a quiet end, not an error."""
+
+
+def _open_data_stream() -> TextIO:
+    """Where records go: stdout, always buffered (whole records even when interrupted, also
+    under ``PYTHONUNBUFFERED``, whose raw writes can be partial) and writing a lone surrogate
+    in a name escaped, as JSON spells it (``\\ud800``), instead of failing."""
+    import io
+
+    try:
+        buffer = sys.stdout.buffer
+        buffer.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it)
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+        return sys.stdout
+    sys.stdout.flush()
+    binary: Any = buffer if isinstance(buffer, io.BufferedIOBase) else io.BufferedWriter(buffer)
+    return io.TextIOWrapper(
+        binary, encoding="utf-8", errors="backslashreplace", newline="\n", write_through=False
+    )
+
+
+def _close_data_stream(stream: TextIO) -> bool:
+    """Flush what was written and hand stdout back; ``False`` if its reader has gone."""
+    import io
+
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        return False
+    finally:
+        if stream is not sys.stdout and isinstance(stream, io.TextIOWrapper):
+            try:  # detached, so that the wrapper going away does not close stdout
+                buffer = stream.detach()
+                if buffer is not sys.stdout.buffer and isinstance(buffer, io.BufferedWriter):
+                    buffer.detach()
+            except OSError:  # a pipe that broke while flushing: nothing left to hand back
+                pass
+    return True
 
 
 async def _write_all(prepared: Any, writer: Any, progress: _Progress | None) -> int:
@@ -351,7 +400,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("provider")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=click.INT, default=0, help="Port (default: a free one).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
 @click.option("--packages", type=click.IntRange(min=0), help="Size of the seeded data set.")
 @click.option("--seed", type=click.INT, default=0, show_default=True, help="Seed of the data set.")
 @click.option(
@@ -485,7 +534,7 @@ def _run(args: list[str], debug: bool) -> int:
         return _fail(exc.message, exc.exit_code, exc, debug)
     except KeyboardInterrupt:
         return _interrupted()
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
         return _broken_pipe()
     except Exception as exc:  # noqa: BLE001 - one line instead of a traceback
         return _fail(f"internal error: {type(exc).__name__}: {exc}", 1, exc, debug)
@@ -497,9 +546,16 @@ def _run(args: list[str], debug: bool) -> int:
 
 
 def _click_usage(exc: click.UsageError) -> str:
-    message = " ".join(exc.format_message().split())
-    if exc.ctx is not None:
-        message += f" (see '{exc.ctx.command_path} --help')"
+    ctx = exc.ctx
+    no_command = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+    if ctx is not None and isinstance(exc, no_command) and isinstance(ctx.command, click.Group):
+        # A group without its command (``pkglist harness``): click would put the whole help here.
+        names = ", ".join(ctx.command.list_commands(ctx))
+        message = f"missing command; choose from {names}"
+    else:
+        message = " ".join(exc.format_message().split())
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
     return message
 
 
@@ -531,7 +587,10 @@ def _broken_pipe() -> int:
 
     # Python would complain when flushing stdout at exit; point it at /dev/null.
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed, or not a file
+        pass
     return 0
 
 

@@ -46,10 +46,10 @@ def config_path(environ: Mapping[str, str]) -> Path:
 
 def strip_bearer(token: str) -> str:
     """The cf CLI stores (and ``cf oauth-token`` prints) ``bearer <token>``; keep the token."""
-    token = token.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-    return token
+    scheme, _, rest = token.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip()
+    return token.strip()
 
 
 def read_config(path: Path) -> CfConfig | None:
