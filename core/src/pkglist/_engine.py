@@ -357,7 +357,7 @@ class _Runner:
             try:
                 response = await self._send(request)
             except ProtocolError as exc:
-                raise ProtocolError(f"{self.where}: page {position}: {exc.message}") from None
+                raise self._page_error(ProtocolError, position, exc.message) from None
             except httpx.DecodingError as exc:  # a body its Content-Encoding does not describe
                 failure = f"response body could not be decoded ({_one_line(exc)})"
                 unreadable = True
@@ -365,13 +365,11 @@ class _Runner:
                 failure = f"timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 if _certificate_problem(exc):
-                    raise NetworkError(
-                        f"{self.where}: TLS certificate verification failed for {_origin(request)} "
-                        f"({_one_line(exc)}); trust its CA with --ca-bundle FILE or SSL_CERT_FILE",
-                        provider=self.call.provider.name,
-                        listing=self.call.listing.name,
-                        page=position,
-                    ) from None
+                    reason = (
+                        f"TLS certificate verification failed for {_origin(request)} ({_one_line(exc)}); "
+                        "trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
+                    )
+                    raise self._page_error(NetworkError, position, reason) from None
                 failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
             else:
                 status = response.status_code
@@ -384,12 +382,8 @@ class _Runner:
             if attempt > self.options.retries:
                 if response is not None:
                     raise self._status_error(response, position, attempts=attempt)
-                raise (ProtocolError if unreadable else NetworkError)(
-                    f"{self.where}: page {position}: gave up after {attempt} attempts: {failure}",
-                    provider=self.call.provider.name,
-                    listing=self.call.listing.name,
-                    page=position,
-                )
+                kind = ProtocolError if unreadable else NetworkError
+                raise self._page_error(kind, position, f"gave up after {attempt} attempts: {failure}")
             throttled = response is not None and response.status_code == 429
             await self._back_off(position, attempt, failure, asked, throttled=throttled)
 
@@ -406,12 +400,8 @@ class _Runner:
                 return self._paginate(request, response, position)
             except InvalidJSONError as exc:
                 if attempt > self.options.retries:
-                    raise ProtocolError(
-                        f"{self.where}: page {position}: gave up after {attempt} attempts: {exc.message}",
-                        provider=self.call.provider.name,
-                        listing=self.call.listing.name,
-                        page=position,
-                    ) from None
+                    reason = f"gave up after {attempt} attempts: {exc.message}"
+                    raise self._page_error(ProtocolError, position, reason) from None
                 await self._back_off(position, attempt, exc.message, None, throttled=False)
                 response, attempt = await self._response(request, position, attempt)
 
@@ -447,6 +437,18 @@ class _Runner:
             attempts=attempts,
         )
 
+    def _page_error(
+        self, kind: type[ProviderError], position: int, reason: str, status: int | None = None
+    ) -> ProviderError:
+        call = self.call
+        return kind(
+            f"{self.where}: page {position}: {reason}",
+            provider=call.provider.name,
+            listing=call.listing.name,
+            status=status,
+            page=position,
+        )
+
     def _paginate(self, request: httpx.Request, response: httpx.Response, position: int) -> Page:
         call = self.call
         try:
@@ -462,21 +464,10 @@ class _Runner:
         except json.JSONDecodeError as exc:
             raise InvalidJSONError(f"response body is not JSON ({exc.msg})") from None
         except ProtocolError as exc:
-            raise ProtocolError(
-                f"{self.where}: page {position}: {exc.message}",
-                provider=call.provider.name,
-                listing=call.listing.name,
-                status=response.status_code,
-                page=position,
-            ) from None
+            raise self._page_error(ProtocolError, position, exc.message, response.status_code) from None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise ProtocolError(
-                f"{self.where}: page {position}: unexpected response body ({type(exc).__name__}: {exc})",
-                provider=call.provider.name,
-                listing=call.listing.name,
-                status=response.status_code,
-                page=position,
-            ) from exc
+            reason = f"unexpected response body ({type(exc).__name__}: {exc})"
+            raise self._page_error(ProtocolError, position, reason, response.status_code) from exc
         if not isinstance(page, Page):
             raise PluginError(f"{self.where}: paginating returned {page!r:.60} instead of a Page")
         return page

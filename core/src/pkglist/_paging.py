@@ -165,6 +165,10 @@ def _build(url: str, params: QueryParams) -> httpx.Request:
     return httpx.Request("GET", url, params=[(key, _param(value)) for key, value in params])
 
 
+def _with_size(params: QueryParams, size_param: str | None, page_size: int) -> QueryParams:
+    return [*params, (size_param, page_size)] if size_param else params
+
+
 def _param(value: str | int | float | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -243,8 +247,7 @@ class NextLink:
     total_items: str | None = None
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
-        extra = [(self.size_param, page_size)] if self.size_param else []
-        return _build(url, [*params, *extra])
+        return _build(url, _with_size(params, self.size_param, page_size))
 
     def paginate(self, request: httpx.Request, body: Any) -> Page:
         items = _items(body, self.items)
@@ -266,8 +269,7 @@ class Cursor:
     total_items: str | None = None
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
-        extra = [(self.size_param, page_size)] if self.size_param else []
-        return _build(url, [*params, *extra])
+        return _build(url, _with_size(params, self.size_param, page_size))
 
     def paginate(self, request: httpx.Request, body: Any) -> Page:
         items = _items(body, self.items)
