@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 import sys
@@ -178,88 +179,46 @@ def _package_requests(server: object) -> int:
 
 def cpu_bound(settings: Settings) -> Outcome:
     count = settings.size(200_000, 5_000)
-    lines: list[str] = [
-        f"{count} packages, no added latency, the largest page each API allows, -o jsonl to /dev/null"
-    ]
-    checks: list[Check] = []
-    cf = CloudFoundryEmulator(packages=count, other_apps=False)
-    with serve(cf) as server:
-        base = _repeat(
-            settings,
-            lambda: (
-                command(
-                    _client_command(
-                        "cf-follow-next", url=server.url, token=ACCESS_TOKEN, path=APP_PACKAGES, per_page=5000
-                    )
-                ).seconds
-            ),
+    lines = [f"{count} packages, no added latency, the largest page each API allows, -o jsonl to /dev/null"]
+    checks = []
+    for provider, title, emulator, baseline, cli in (
+        (
+            "Cloud Foundry",
+            "Cloud Foundry, per_page 5000",
+            CloudFoundryEmulator(packages=count, other_apps=False),
+            lambda url: ("cf-follow-next", {"url": url, "token": ACCESS_TOKEN, "path": APP_PACKAGES, "per_page": 5000}),
+            lambda url: ["cloudfoundry", "app-packages", "--app", DEMO_APP_GUID, "--page-size", "5000",
+                         "--base-url", url, "--token", ACCESS_TOKEN],
+        ),
+        (
+            "Harness",
+            "Harness v3, size 100",
+            HarnessEmulator(packages=count),
+            lambda url: ("harness-pages", {"url": url, "api_key": DEMO_API_KEY, "account": DEMO_ACCOUNT, "size": 100}),
+            lambda url: ["harness", "packages", "--account", DEMO_ACCOUNT, "--page-size", "100",
+                         "--base-url", url, "--api-key", DEMO_API_KEY],
+        ),
+    ):  # fmt: skip
+        with serve(emulator) as server:
+            name, arguments = baseline(server.url)
+            total = client(name, **arguments)["items"]
+            base = _repeat(settings, functools.partial(_seconds, _client_command(name, **arguments)))
+            listing = [pkglist_command(), *cli(server.url), "-o", "jsonl"]
+            ours = _repeat(settings, functools.partial(_seconds, listing))
+        lines += _rates(title, total, base, ours)
+        checks.append(
+            Check(
+                f"{provider}: pkglist items/s / baseline items/s",
+                base.median / ours.median,
+                ">= 0.8",
+                ours.median <= base.median / 0.8,
+            )
         )
-        cli = [
-            pkglist_command(),
-            "cloudfoundry",
-            "app-packages",
-            "--app",
-            DEMO_APP_GUID,
-            "--page-size",
-            "5000",
-            "-o",
-            "jsonl",
-            "--base-url",
-            server.url,
-            "--token",
-            ACCESS_TOKEN,
-        ]
-        ours = _repeat(settings, lambda: command(cli).seconds)
-    lines += _rates("Cloud Foundry, per_page 5000", count, base, ours)
-    checks.append(
-        Check(
-            "Cloud Foundry: pkglist items/s / baseline items/s",
-            base.median / ours.median,
-            ">= 0.8",
-            ours.median <= base.median / 0.8,
-        )
-    )
-    harness = HarnessEmulator(packages=count)
-    with serve(harness) as server:
-        total = client("harness-pages", url=server.url, api_key=DEMO_API_KEY, account=DEMO_ACCOUNT, size=100)[
-            "items"
-        ]
-        base = _repeat(
-            settings,
-            lambda: (
-                command(
-                    _client_command(
-                        "harness-pages", url=server.url, api_key=DEMO_API_KEY, account=DEMO_ACCOUNT, size=100
-                    )
-                ).seconds
-            ),
-        )
-        cli = [
-            pkglist_command(),
-            "harness",
-            "packages",
-            "--account",
-            DEMO_ACCOUNT,
-            "--page-size",
-            "100",
-            "-o",
-            "jsonl",
-            "--base-url",
-            server.url,
-            "--api-key",
-            DEMO_API_KEY,
-        ]
-        ours = _repeat(settings, lambda: command(cli).seconds)
-    lines += _rates("Harness v3, size 100", total, base, ours)
-    checks.append(
-        Check(
-            "Harness: pkglist items/s / baseline items/s",
-            base.median / ours.median,
-            ">= 0.8",
-            ours.median <= base.median / 0.8,
-        )
-    )
     return Outcome(lines=tuple(lines), checks=tuple(checks))
+
+
+def _seconds(args: list[str]) -> float:
+    return command(args).seconds
 
 
 def _client_command(name: str, **arguments: object) -> list[str]:
