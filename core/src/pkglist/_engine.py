@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import ssl
@@ -130,7 +131,7 @@ class _Runner:
         provider, listing, query = call.provider, call.listing, call.query
         self.normalize: Callable[[Any], Any]
         if call.manager.only_default("pkglist_normalize"):
-            self.normalize = lambda raw: provider.normalize(listing, query, raw)
+            self.normalize = functools.partial(provider.normalize, listing, query)
         else:
             self.normalize = lambda raw: hook.pkglist_normalize(
                 provider=provider, listing=listing, query=query, raw=raw

@@ -10,12 +10,13 @@ beyond 64 bits into floats without a word, and a listing must not alter data.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["dumps", "loads", "using_orjson"]
+__all__ = ["dumps", "dumps_joined", "loads", "using_orjson"]
 
 
 def _load_orjson() -> Any:
@@ -38,6 +39,19 @@ def using_orjson() -> bool:
 def loads(data: bytes) -> Any:
     """Decode a document; raises ``ValueError`` (or ``RecursionError``) when it is not JSON."""
     return json.loads(data)
+
+
+def dumps_joined(
+    values: Sequence[Any], separator: str, default: Callable[[Any], Any], fallback: Callable[[Any], str]
+) -> str:
+    """``separator.join`` of each value's compact JSON (one encoder call over the whole batch)."""
+    if _orjson is None:
+        return separator.join([fallback(value) for value in values])
+    encode = functools.partial(_orjson.dumps, default=default, option=_OPTIONS)
+    try:
+        return str(separator.encode().join(map(encode, values)), "utf-8")
+    except _orjson.JSONEncodeError:  # one value orjson refuses: each on its own, with the fallback
+        return separator.join([dumps(value, default, fallback) for value in values])
 
 
 def dumps(value: Any, default: Callable[[Any], Any], fallback: Callable[[Any], str]) -> str:

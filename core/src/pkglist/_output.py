@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import json
 import json.encoder
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 from ._errors import UsageError
-from ._json import dumps, using_orjson
+from ._json import dumps_joined, using_orjson
 from ._model import PACKAGE_FIELDS, Package, format_datetime
 
 __all__ = ["FORMATS", "Writer", "make_writer", "parse_fields"]
@@ -69,9 +70,7 @@ def _default_fields(raw: bool) -> tuple[str, ...]:
 
 def _selector(fields: Sequence[str] | None, raw: bool) -> Callable[[Package], dict[str, Any]]:
     if fields is None:
-        return (
-            (lambda package: _as_dict(package, True)) if raw else (lambda package: _as_dict(package, False))
-        )
+        return functools.partial(_as_dict, raw=raw)
 
     def select(package: Package) -> dict[str, Any]:
         data = _as_dict(package, True)
@@ -150,18 +149,17 @@ def _make_encode() -> Callable[[Any], str]:
 _encode = _make_encode()
 
 
-def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Package], str]:
-    if using_orjson():
-        select = _selector(fields, raw)
-        return lambda package: dumps(select(package), _json_default, _encode)
-    if fields is None:
-        return (
-            (lambda package: _package_json(package, True))
-            if raw
-            else (lambda package: _package_json(package, False))
-        )
+def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Sequence[Package], str], str]:
+    """A function that writes a batch of packages as JSON documents joined by a separator."""
     select = _selector(fields, raw)
-    return lambda package: _encode(select(package))
+    if using_orjson():
+        return lambda packages, separator: dumps_joined(
+            [select(package) for package in packages], separator, _json_default, _encode
+        )
+    if fields is None:  # the fixed-shape encoder: the standard library's fastest path
+        encode = functools.partial(_package_json, raw=raw)
+        return lambda packages, separator: separator.join([encode(package) for package in packages])
+    return lambda packages, separator: separator.join([_encode(select(package)) for package in packages])
 
 
 def _package_json(package: Package, raw: bool) -> str:
@@ -200,7 +198,7 @@ class _JsonLines:
 
     def write(self, packages: Sequence[Package]) -> None:
         if packages:
-            self._stream.write("\n".join([self._json(package) for package in packages]) + "\n")
+            self._stream.write(self._json(packages, "\n") + "\n")
 
     def close(self) -> None:
         self._stream.flush()
@@ -215,7 +213,7 @@ class _JsonArray:
     def write(self, packages: Sequence[Package]) -> None:
         if not packages:
             return
-        body = ",\n  ".join([self._json(package) for package in packages])
+        body = self._json(packages, ",\n  ")
         self._stream.write(("[\n  " if self._first else ",\n  ") + body)
         self._first = False
 
