@@ -196,8 +196,10 @@ class CloudFoundryProvider(pkglist.Provider):
         if isinstance(query, AppPackagesQuery) and request.url.path.endswith("/v3/apps"):
             return self._app_found(listing, query, request, body)
         page = listing.paging.paginate(request, body)
-        for item in page.items:
-            _drop_password(item)
+        for item in page.items:  # the docker password (CF shows ***) never leaves pkglist, not even --raw
+            data = item.get("data") if type(item) is dict else None
+            if type(data) is dict and "password" in data:
+                del data["password"]
         return page
 
     def _app_found(
@@ -234,7 +236,7 @@ class CloudFoundryProvider(pkglist.Provider):
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
         # Hundreds of thousands of packages go through here: the common, well-formed shape
         # is read with plain lookups and anything else falls back to the checking readers.
-        item = fields.as_object(raw)
+        item = raw if type(raw) is dict else fields.as_object(raw)
         app_guid = _app_guid(item)
         name = app_guid
         if isinstance(query, AppPackagesQuery):
@@ -285,14 +287,6 @@ def _app_packages_request(
 ) -> httpx.Request:
     url = pkglist.join_url(base_url, f"/v3/apps/{pkglist.quote_segment(app_guid)}/packages")
     return listing.paging.first_request(url, filter_params(query), page_size)
-
-
-def _drop_password(item: Any) -> None:
-    """The docker password (CF shows ``***``) never leaves pkglist, not even with ``--raw``."""
-    if isinstance(item, dict):
-        data = item.get("data")
-        if isinstance(data, dict):
-            data.pop("password", None)
 
 
 _is_guid = functools.lru_cache(maxsize=64)(is_guid)  # asked once per package, of the same app
