@@ -158,7 +158,11 @@ class PackagesQuery(pkglist.Query):
     )
     search: str | None = pkglist.option(default=None, help="Search term (search_term).")
     include_meta: bool = pkglist.option(
-        default=False, help="Ask for the active/deleted counts (include_meta=true; logged with --debug)."
+        default=False,
+        help=(
+            "Ask for the active/deleted counts (include_meta=true): logged with --debug, and the "
+            "listing's total, so that a registry changing while it is listed is reported."
+        ),
     )
 
     def __attrs_post_init__(self) -> None:
