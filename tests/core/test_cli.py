@@ -206,3 +206,20 @@ def test_warnings_are_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> 
     assert len(out.splitlines()) == 20
     assert "pkglist: warning: toy numbered: the listing changed while it ran (total went from 20 to 22" in err
     assert "pkglist: warning: toy numbered: dropped 2 duplicate package(s)" in err
+
+
+def test_progress_shows_on_a_terminal_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pkglist import cli
+
+    clock = iter([100.0, 100.5, 101.2, 101.25, 101.4])
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = cli._Progress(stream)  # started at 100.0
+    progress(1, 20, 50)  # 100.5: too early to bother anyone
+    progress(2, 20, 100)  # 101.2: shown
+    progress(3, 20, 150)  # 101.25: within 0.1 s of the last line, skipped
+    progress(4, None, 200)  # 101.4: shown; no known last page
+    progress.clear()
+    assert stream.getvalue() == (
+        "\r\x1b[K100 packages, page 2/20" + "\r\x1b[K200 packages, page 4" + "\r\x1b[K"
+    )
