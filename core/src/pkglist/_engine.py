@@ -44,6 +44,7 @@ from ._http import (
     OriginAuth,
     RateGate,
     RetryTiming,
+    _origin_text,
     error_for_status,
     logger,
     make_session,
@@ -367,7 +368,7 @@ class _Runner:
             except httpx.TransportError as exc:
                 if _certificate_problem(exc):
                     reason = (
-                        f"TLS certificate verification failed for {_origin(request)} ({_one_line(exc)}); "
+                        f"TLS certificate verification failed for {_origin_text(request.url)} ({_one_line(exc)}); "
                         "trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
                     )
                     raise self._page_error(NetworkError, position, reason) from None
@@ -491,10 +492,6 @@ def _certificate_problem(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _origin(request: httpx.Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -118,12 +118,15 @@ class Provider:
 
     # Connection --------------------------------------------------------------
 
-    def connect(self, settings: Settings) -> Connection:
-        """Resolve the base URL and credentials: explicit value, then environment, then defaults."""
+    def configured_base_url(self, settings: Settings) -> str | None:
+        """The base URL the user gave: ``--base-url``, else the first of ``base_url_envvars`` set."""
         if settings.base_url is not None and not settings.base_url.strip():
             raise UsageError(f"{settings.where}: --base-url is empty")
-        base_url = settings.base_url or _first_env(settings.environ, self.base_url_envvars)
-        base_url = base_url or self.default_base_url
+        return settings.base_url or _first_env(settings.environ, self.base_url_envvars)
+
+    def connect(self, settings: Settings) -> Connection:
+        """Resolve the base URL and credentials: explicit value, then environment, then defaults."""
+        base_url = self.configured_base_url(settings) or self.default_base_url
         if not base_url:
             env = " or set " + " / ".join(self.base_url_envvars) if self.base_url_envvars else ""
             raise UsageError(f"{settings.where}: no base URL; pass --base-url{env}")

@@ -169,6 +169,14 @@ def optional_object(item: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 def optional_str_at(item: Mapping[str, Any], *keys: str) -> str | None:
     """A string inside nested objects (``optional_str_at(item, "relationships", "app", "guid")``);
     a missing or ``null`` level gives ``None``, a wrong type names the whole dotted path."""
+    try:  # the well-formed shape, read at C speed; anything else is checked step by step below
+        found: Any = item
+        for key in keys:
+            found = found[key]
+        if type(found) is str:
+            return found
+    except (KeyError, TypeError, IndexError):
+        pass
     value = _walk(item, keys)
     if value is None or type(value) is str:
         return value
@@ -180,7 +188,7 @@ def optional_str_at(item: Mapping[str, Any], *keys: str) -> str | None:
 def _walk(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     value: Any = item
     for depth, key in enumerate(keys):
-        if depth:
+        if depth and type(value) is not dict:
             if value is None:
                 return None
             if not isinstance(value, Mapping):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pkglist
@@ -81,10 +81,8 @@ class CloudFoundryProvider(pkglist.Provider):
         import attrs
 
         where = settings.where
-        explicit_url = settings.base_url or _first_env(settings.environ, self.base_url_envvars)
-        explicit_token = settings.credentials.get("token") or _first_env(
-            settings.environ, ("CF_ACCESS_TOKEN",)
-        )
+        explicit_url = self.configured_base_url(settings)
+        explicit_token = self.resolve_credentials(settings).get("token")
         try:
             config = read_config(config_path(settings.environ))
         except ConfigError as exc:
@@ -234,10 +232,8 @@ class CloudFoundryProvider(pkglist.Provider):
         return pkglist.Page(items=[], next=pkglist.derive_request(request, first.url))
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
-        # Hundreds of thousands of packages go through here: the common, well-formed shape
-        # is read with plain lookups and anything else falls back to the checking readers.
-        item = raw if type(raw) is dict else fields.as_object(raw)
-        app_guid = _app_guid(item)
+        item = fields.as_object(raw)
+        app_guid = fields.optional_str_at(item, "relationships", "app", "data", "guid")
         name = app_guid
         if isinstance(query, AppPackagesQuery):
             if _is_guid(query.app):
@@ -248,11 +244,13 @@ class CloudFoundryProvider(pkglist.Provider):
         if not name:
             raise pkglist.InvalidItemError("field 'relationships.app.data.guid' is missing")
         package_type = fields.optional_str(item, "type")
-        data = _object(item, "data")
-        checksum = _object(data, "checksum")
-        metadata = _object(item, "metadata")
+        data = fields.optional_object(item, "data")
+        checksum = fields.optional_object(data, "checksum")
+        metadata = fields.optional_object(item, "metadata")
         image = fields.optional_str(data, "image")
-        download = fields.optional_str(_object(_object(item, "links"), "download"), "href")
+        download = fields.optional_str(
+            fields.optional_object(fields.optional_object(item, "links"), "download"), "href"
+        )
         return pkglist.Package(
             provider=self.name,
             listing=listing.name,
@@ -269,8 +267,8 @@ class CloudFoundryProvider(pkglist.Provider):
                 "checksum_type": fields.optional_str(checksum, "type"),
                 "image": image,
                 "error": fields.optional_str(data, "error"),
-                "labels": dict(_object(metadata, "labels")),
-                "annotations": dict(_object(metadata, "annotations")),
+                "labels": dict(fields.optional_object(metadata, "labels")),
+                "annotations": dict(fields.optional_object(metadata, "annotations")),
             },
         )
 
@@ -290,29 +288,6 @@ def _app_packages_request(
 
 
 _is_guid = functools.lru_cache(maxsize=64)(is_guid)  # asked once per package, of the same app
-
-
-def _object(holder: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = holder.get(key)
-    return value if type(value) is dict else fields.optional_object(holder, key)
-
-
-def _app_guid(item: Mapping[str, Any]) -> str | None:
-    """``relationships.app.data.guid``; a wrong type is reported with that whole path."""
-    try:
-        guid = item["relationships"]["app"]["data"]["guid"]
-    except (KeyError, TypeError):
-        guid = None
-    if type(guid) is str:
-        return guid
-    return fields.optional_str_at(item, "relationships", "app", "data", "guid")
-
-
-def _first_env(environ: Mapping[str, str], names: Sequence[str]) -> str | None:
-    for name in names:
-        if environ.get(name):
-            return environ[name]
-    return None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
