@@ -95,6 +95,16 @@ def test_datetimes_are_utc_with_z(encoder: str) -> None:
     assert attrs.evolve(back, extra={}) == attrs.evolve(PACKAGES[0], raw=None, extra={})
 
 
+def test_naive_datetimes_are_taken_as_utc(encoder: str) -> None:
+    naive = datetime(2024, 3, 25, 10, 0, 0, 250)
+    package = pkglist.Package(
+        provider="p", listing="l", id="1", name="n", created_at=naive, extra={"at": naive}
+    )
+    row = json.loads(lines("jsonl", [package]).splitlines()[0])
+    assert row["created_at"] == row["extra"]["at"] == "2024-03-25T10:00:00.000250Z"
+    assert pkglist.package_to_dict(package)["created_at"] == "2024-03-25T10:00:00.000250Z"
+
+
 def test_json_streams_one_array_across_batches(encoder: str) -> None:
     out = io.StringIO()
     writer = make_writer("json", out)

@@ -55,8 +55,10 @@ def dumps_joined(
 
 
 def dumps(value: Any, default: Callable[[Any], Any], fallback: Callable[[Any], str]) -> str:
-    """Compact JSON text, non-ASCII kept; ``default`` converts what JSON lacks (datetimes
-    included, so that both encoders format them alike); ``fallback`` encodes what orjson refuses."""
+    """Compact JSON text, non-ASCII kept; ``default`` converts what JSON lacks; ``fallback``
+    encodes what orjson refuses. orjson writes datetimes itself, in UTC with a ``Z`` like
+    ``format_datetime`` (a naive one taken as UTC) when they are in UTC, with their
+    offset otherwise: the contract holds a provider to UTC, in ``extra`` too."""
     if _orjson is None:
         return fallback(value)
     try:
@@ -65,4 +67,4 @@ def dumps(value: Any, default: Callable[[Any], Any], fallback: Callable[[Any], s
         return fallback(value)
 
 
-_OPTIONS = 0 if _orjson is None else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_NON_STR_KEYS
+_OPTIONS = 0 if _orjson is None else _orjson.OPT_UTC_Z | _orjson.OPT_NAIVE_UTC | _orjson.OPT_NON_STR_KEYS

@@ -42,9 +42,11 @@ PACKAGE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Pac
 
 
 def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
+    """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``. A naive datetime is taken as
+    UTC (as :func:`~pkglist.items.parse_timestamp` takes a timestamp without an offset)."""
+    zone = value.tzinfo
+    if zone is not UTC:
+        value = value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
     return value.isoformat()[:-6] + "Z"
 
 

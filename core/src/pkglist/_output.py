@@ -13,7 +13,7 @@ import functools
 import json
 import json.encoder
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from ._errors import UsageError
@@ -68,22 +68,41 @@ def _default_fields(raw: bool) -> tuple[str, ...]:
     return PACKAGE_FIELDS if raw else tuple(name for name in PACKAGE_FIELDS if name != "raw")
 
 
-def _selector(fields: Sequence[str] | None, raw: bool) -> Callable[[Package], dict[str, Any]]:
+class _AsDict(Protocol):
+    def __call__(self, package: Package, raw: bool) -> dict[str, Any]: ...
+
+
+def _selector(
+    fields: Sequence[str] | None, raw: bool, as_dict: _AsDict
+) -> Callable[[Package], dict[str, Any]]:
     if fields is None:
-        return functools.partial(_as_dict, raw=raw)
+        return functools.partial(as_dict, raw=raw)
 
     def select(package: Package) -> dict[str, Any]:
-        data = _as_dict(package, True)
+        data = as_dict(package, True)
         return {field: _pick(data, field) for field in fields}
 
     return select
 
 
 def _as_dict(package: Package, raw: bool) -> dict[str, Any]:
-    """The package's fields by hand, its own datetimes formatted (the encoder does those in ``extra``).
+    """:func:`_record` with its own datetimes formatted (the encoder does those in ``extra``)."""
+    data = _record(package, raw)
+    created, updated = data["created_at"], data["updated_at"]
+    if created is not None:
+        data["created_at"] = format_datetime(created)
+    if updated is not None:
+        data["updated_at"] = format_datetime(updated)
+    return data
 
-    The same result as ``package_to_dict`` (tests hold them equal) at a fraction of
-    the cost, which matters when hundreds of thousands of packages stream out.
+
+def _record(package: Package, raw: bool) -> dict[str, Any]:
+    """The package's fields by hand, its datetimes in UTC.
+
+    The same result as ``package_to_dict`` once the datetimes are formatted (tests
+    hold them equal) at a fraction of the cost, which matters when hundreds of
+    thousands of packages stream out. orjson writes UTC datetimes as
+    ``format_datetime`` does, several times faster, so they are left to it.
     """
     created, updated = package.created_at, package.updated_at
     data = {
@@ -95,14 +114,18 @@ def _as_dict(package: Package, raw: bool) -> dict[str, Any]:
         "package_type": package.package_type,
         "state": package.state,
         "scope": package.scope,
-        "created_at": None if created is None else format_datetime(created),
-        "updated_at": None if updated is None else format_datetime(updated),
+        "created_at": created if created is None or created.tzinfo is UTC else _in_utc(created),
+        "updated_at": updated if updated is None or updated.tzinfo is UTC else _in_utc(updated),
         "url": package.url,
         "extra": package.extra,
     }
     if raw:
         data["raw"] = package.raw
     return data
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _pick(data: dict[str, Any], field: str) -> Any:
@@ -151,14 +174,15 @@ _encode = _make_encode()
 
 def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Sequence[Package], str], str]:
     """A function that writes a batch of packages as JSON documents joined by a separator."""
-    select = _selector(fields, raw)
     if using_orjson():
+        select = _selector(fields, raw, _record)
         return lambda packages, separator: dumps_joined(
             [select(package) for package in packages], separator, _json_default, _encode
         )
     if fields is None:  # the fixed-shape encoder: the standard library's fastest path
         encode = functools.partial(_package_json, raw=raw)
         return lambda packages, separator: separator.join([encode(package) for package in packages])
+    select = _selector(fields, raw, _as_dict)
     return lambda packages, separator: separator.join([_encode(select(package)) for package in packages])
 
 

@@ -36,8 +36,21 @@ def validate_package(package: object, *, provider: str | None = None, listing: s
             assert isinstance(value, datetime), f"{name} must be a datetime: {value!r}"
             assert value.utcoffset() == timedelta(0), f"{name} must be aware UTC: {value!r}"
     assert isinstance(package.extra, Mapping), "extra must be a mapping"
-    for key in package.extra:
+    for key, value in package.extra.items():
         assert isinstance(key, str), f"extra key {key!r} is not a string"
         assert _SNAKE.fullmatch(key), f"extra key {key!r} is not snake_case"
+        _check_datetimes(value, f"extra[{key!r}]")
     assert package.raw is None or isinstance(package.raw, Mapping), "raw must be a mapping or None"
     json.dumps(package_to_dict(package, raw=True))
+
+
+def _check_datetimes(value: object, where: str) -> None:
+    """Datetimes in ``extra`` are aware UTC too: an encoder may write another offset as it is."""
+    if isinstance(value, datetime):
+        assert value.utcoffset() == timedelta(0), f"{where} must be aware UTC: {value!r}"
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            _check_datetimes(inner, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            _check_datetimes(inner, f"{where}[{index}]")
