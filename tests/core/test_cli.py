@@ -223,3 +223,43 @@ def test_progress_shows_on_a_terminal_after_a_second(monkeypatch: pytest.MonkeyP
     assert stream.getvalue() == (
         "\r\x1b[K100 packages, page 2/20" + "\r\x1b[K200 packages, page 4" + "\r\x1b[K"
     )
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize(("collect_after", "collected"), [(2_000, True), (None, False)])
+def test_the_listing_collects_cycles_only_when_they_pile_up(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    server: Any,
+    collect_after: int | None,
+    collected: bool,
+) -> None:
+    import gc
+    import weakref
+
+    from pkglist import _output, cli
+
+    if collect_after is not None:
+        monkeypatch.setattr(cli, "_COLLECT_AFTER", collect_after)
+    cycles: list[weakref.ref[_Cycle]] = []
+    freed_during_the_listing = []
+    write = _output._JsonLines.write
+
+    def leaky_write(self: Any, packages: Any) -> None:
+        assert not gc.isenabled()  # only the listing loop collects while the CLI runs
+        freed_during_the_listing.append(sum(ref() is None for ref in cycles))
+        cycles.extend(weakref.ref(_Cycle()) for _ in range(500))
+        write(self, packages)
+
+    monkeypatch.setattr(_output._JsonLines, "write", leaky_write)
+    assert gc.isenabled()
+    code, out, err = run(capsys, *toy(server, "-o", "jsonl", "--page-size", "1", "--concurrency", "1"))
+    assert code == 0, err
+    assert len(out.splitlines()) == 23
+    assert (freed_during_the_listing[-1] > 0) is collected
+    assert gc.isenabled()  # handed back as it was found
+    assert gc.get_freeze_count() == 0

@@ -9,12 +9,14 @@ modules (the engine, httpx) are imported inside commands.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -280,24 +282,23 @@ def _close_data_stream(stream: TextIO) -> bool:
 
 
 async def _write_all(prepared: Any, writer: Any, progress: _Progress | None) -> int:
-    import contextlib
-    import gc
-
     from ._api import _batches
 
-    count = collected_at = 0
+    count = 0
     async with contextlib.aclosing(_batches(prepared, progress)) as batches:
         async for batch in batches:
             writer.write(batch)
             count += len(batch)
-            if count - collected_at >= _COLLECT_EVERY:  # whatever cycles there are, now and then
+            if gc.get_count()[0] >= _COLLECT_AFTER:
                 gc.collect()
-                collected_at = count
     writer.close()
     return count
 
 
-_COLLECT_EVERY = 100_000  # packages
+# The collector's count is the tracked objects allocated and not freed since it last
+# ran. A listing frees what it allocates (a collection after 100,000 packages found
+# nothing), so the count only grows this far if something leaks reference cycles.
+_COLLECT_AFTER = 500_000
 
 
 class _Progress:
@@ -501,27 +502,33 @@ def _remember_start_up() -> None:
     )
 
 
-def _tune_garbage_collection() -> None:
-    """Leave cyclic garbage collection to the listing loop (:func:`_write_all`).
+@contextlib.contextmanager
+def _collector_left_to_the_listing() -> Iterator[None]:
+    """Leave cyclic garbage collection to the listing loop (:func:`_write_all`) while the CLI runs.
 
     A listing allocates millions of short-lived, acyclic objects (decoded pages,
     packages) that reference counting frees; the collector, triggered every 700
     allocations, rescanned the page being decoded and cost a third of a CPU-bound
     listing in profiles. Nothing on a listing's path creates reference cycles
-    (the memory benchmark stays flat with the collector off), so this process,
-    which belongs to the CLI, collects now and then instead; the library leaves
-    the collector alone.
+    (the memory benchmark stays flat with the collector off), so the listing loop
+    collects only if tracked objects pile up. The library leaves the collector
+    alone, and so does ``main`` once it returns.
     """
-    import gc
-
-    gc.freeze()
+    enabled = gc.isenabled()
+    gc.freeze()  # what is loaded by now lives as long as the process
     gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _run(args: list[str], debug: bool) -> int:
-    _tune_garbage_collection()
     try:
-        cli.main(args=args, prog_name="pkglist", standalone_mode=False)
+        with _collector_left_to_the_listing():
+            cli.main(args=args, prog_name="pkglist", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
