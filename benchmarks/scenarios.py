@@ -57,6 +57,15 @@ def _repeat(settings: Settings, measure: Callable[[], float]) -> Runs:
     return Runs(tuple(measure() for _ in range(settings.runs)))
 
 
+def _side_by_side(
+    settings: Settings, baseline: Callable[[], float], ours: Callable[[], float]
+) -> tuple[Runs, Runs]:
+    """Baseline and pkglist measured in turn, so that a noisy spell on a shared machine
+    weighs on both alike rather than on whichever happened to run during it."""
+    pairs = [(baseline(), ours()) for _ in range(settings.runs)]
+    return Runs(tuple(base for base, _ in pairs)), Runs(tuple(own for _, own in pairs))
+
+
 def _timed_client(name: str, expected: int, **arguments: object) -> float:
     result = client(name, **arguments)
     if result["items"] != expected:
@@ -72,7 +81,8 @@ def latency_known_total(settings: Settings) -> Outcome:
     per_page, latency = 100, 0.05
     emulator = CloudFoundryEmulator(packages=count, other_apps=False)
     with serve(emulator, latency=latency) as server:
-        baseline = _repeat(
+        options = {"app": DEMO_APP_GUID, "page_size": per_page, "base_url": server.url, "token": ACCESS_TOKEN}
+        baseline, ours = _side_by_side(
             settings,
             lambda: _timed_client(
                 "cf-follow-next",
@@ -82,10 +92,6 @@ def latency_known_total(settings: Settings) -> Outcome:
                 path=APP_PACKAGES,
                 per_page=per_page,
             ),
-        )
-        options = {"app": DEMO_APP_GUID, "page_size": per_page, "base_url": server.url, "token": ACCESS_TOKEN}
-        ours = _repeat(
-            settings,
             lambda: _timed_client(
                 "pkglist-api", count, provider="cloudfoundry", listing="app-packages", options=options
             ),
@@ -122,17 +128,6 @@ def latency_unknown_total(settings: Settings) -> Outcome:
         expected = client(
             "harness-pages", url=server.url, api_key=DEMO_API_KEY, account=DEMO_ACCOUNT, size=size
         )["items"]
-        baseline = _repeat(
-            settings,
-            lambda: _timed_client(
-                "harness-pages",
-                expected,
-                url=server.url,
-                api_key=DEMO_API_KEY,
-                account=DEMO_ACCOUNT,
-                size=size,
-            ),
-        )
         options = {
             "account": DEMO_ACCOUNT,
             "page_size": size,
@@ -150,7 +145,18 @@ def latency_unknown_total(settings: Settings) -> Outcome:
             beyond.append(_package_requests(server) - before - needed)
             return seconds
 
-        ours = _repeat(settings, measure)
+        baseline, ours = _side_by_side(
+            settings,
+            lambda: _timed_client(
+                "harness-pages",
+                expected,
+                url=server.url,
+                api_key=DEMO_API_KEY,
+                account=DEMO_ACCOUNT,
+                size=size,
+            ),
+            measure,
+        )
     return Outcome(
         lines=(
             f"{expected} packages (hasMore only), size {size}, {latency * 1000:.0f} ms per response",
@@ -202,9 +208,12 @@ def cpu_bound(settings: Settings) -> Outcome:
         with serve(emulator) as server:
             name, arguments = baseline(server.url)
             total = client(name, **arguments)["items"]
-            base = _repeat(settings, functools.partial(_seconds, _client_command(name, **arguments)))
             listing = [pkglist_command(), *cli(server.url), "-o", "jsonl"]
-            ours = _repeat(settings, functools.partial(_seconds, listing))
+            base, ours = _side_by_side(
+                settings,
+                functools.partial(_seconds, _client_command(name, **arguments)),
+                functools.partial(_seconds, listing),
+            )
         lines += _rates(title, total, base, ours)
         checks.append(
             Check(
