@@ -112,6 +112,63 @@ def test_async_api_matches_sync_and_works_inside_a_running_loop() -> None:
     assert async_ids == sync_ids == [item["id"] for item in emulator.items]
 
 
+# Pages bigger than a batch --------------------------------------------------------------
+
+
+@pytest.fixture
+def batches_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pkglist import _engine
+
+    monkeypatch.setattr(_engine, "BATCH_SIZE", 4)
+
+
+def batch_sizes(server: Any, **options: Any) -> list[list[str]]:
+    from pkglist import _api
+
+    values = {"base_url": server.url, "api_key": TOY_KEY, "team": "core", "concurrency": 1, **options}
+    prepared = _api.prepare("toy", "numbered", values, manager=MANAGER)
+
+    async def collect() -> list[list[str]]:
+        return [[package.id for package in batch] async for batch in _api._batches(prepared)]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.usefixtures("batches_of_four")
+def test_a_page_is_handed_on_in_slices_in_order() -> None:
+    emulator = ToyEmulator(packages=23)
+    with serve(emulator) as server:
+        batches = batch_sizes(server, page_size=10)
+    assert [len(batch) for batch in batches] == [4, 4, 2, 4, 4, 2, 3]
+    assert [id_ for batch in batches for id_ in batch] == [item["id"] for item in emulator.items]
+
+
+@pytest.mark.usefixtures("batches_of_four")
+def test_limit_stops_inside_a_slice() -> None:
+    emulator = ToyEmulator(packages=40)
+    with serve(emulator) as server:
+        batches = batch_sizes(server, page_size=10, limit=13)
+    assert [len(batch) for batch in batches] == [4, 4, 2, 3]
+    assert len(page_requests(server)) == 2
+
+
+@pytest.mark.usefixtures("batches_of_four")
+def test_an_invalid_item_in_a_later_slice_is_named_by_its_place_in_the_page() -> None:
+    emulator = ToyEmulator(packages=30)
+    emulator.bad_item = (16, {"id": "x", "name": 42.5})
+    with serve(emulator) as server, pytest.raises(pkglist.InvalidItemError, match="page 2, item 7:"):
+        listing("numbered", server, page_size=10, concurrency=1)
+
+
+@pytest.mark.usefixtures("batches_of_four")
+def test_pages_that_only_repeat_are_caught_across_slices() -> None:
+    emulator = ToyEmulator(packages=30)
+    emulator.repeat_page = True
+    with serve(emulator) as server, pytest.raises(pkglist.ProtocolError, match="only repeat packages"):
+        listing("hasmore", server, page_size=10, concurrency=1)
+    assert len(page_requests(server)) == 1 + 3
+
+
 # Loop guards ---------------------------------------------------------------------------
 
 
