@@ -248,9 +248,7 @@ class CloudFoundryProvider(pkglist.Provider):
         checksum = fields.optional_object(data, "checksum")
         metadata = fields.optional_object(item, "metadata")
         image = fields.optional_str(data, "image")
-        download = fields.optional_str(
-            fields.optional_object(fields.optional_object(item, "links"), "download"), "href"
-        )
+        download = fields.optional_str_at(item, "links", "download", "href")
         return pkglist.Package(
             provider=self.name,
             listing=listing.name,
