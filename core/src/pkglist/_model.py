@@ -44,10 +44,14 @@ PACKAGE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Pac
 def format_datetime(value: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``: ``2024-03-25T10:00:00Z``. A naive datetime is taken as
     UTC (as :func:`~pkglist.items.parse_timestamp` takes a timestamp without an offset)."""
-    zone = value.tzinfo
-    if zone is not UTC:
-        value = value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
+    if value.tzinfo is not UTC:
+        value = in_utc(value)
     return value.isoformat()[:-6] + "Z"
+
+
+def in_utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @attrs.frozen(slots=True)

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TextIO
 
 from ._errors import UsageError
 from ._json import dumps_joined, using_orjson
-from ._model import PACKAGE_FIELDS, Package, format_datetime
+from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
 
 __all__ = ["FORMATS", "Writer", "make_writer", "parse_fields"]
 
@@ -114,18 +114,14 @@ def _record(package: Package, raw: bool) -> dict[str, Any]:
         "package_type": package.package_type,
         "state": package.state,
         "scope": package.scope,
-        "created_at": created if created is None or created.tzinfo is UTC else _in_utc(created),
-        "updated_at": updated if updated is None or updated.tzinfo is UTC else _in_utc(updated),
+        "created_at": created if created is None or created.tzinfo is UTC else in_utc(created),
+        "updated_at": updated if updated is None or updated.tzinfo is UTC else in_utc(updated),
         "url": package.url,
         "extra": package.extra,
     }
     if raw:
         data["raw"] = package.raw
     return data
-
-
-def _in_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _pick(data: dict[str, Any], field: str) -> Any:
