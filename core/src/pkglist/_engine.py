@@ -390,7 +390,7 @@ class _Runner:
                 status = response.status_code
                 if 200 <= status < 300:
                     return response, attempt
-                if status not in RETRY_STATUSES:
+                if status not in RETRY_STATUSES or self.call.provider.error_class(response) is not None:
                     raise self._status_error(response, position)
                 asked = retry_after_seconds(response)
                 failure = f"HTTP {status}"
@@ -445,6 +445,7 @@ class _Runner:
         call = self.call
         return error_for_status(
             response,
+            kind=call.provider.error_class(response),
             provider=call.provider.name,
             listing=call.listing.name,
             detail=call.provider.error_detail(response),

@@ -243,6 +243,7 @@ def error_class(status: int) -> type[ProviderError]:
 def error_for_status(
     response: httpx.Response,
     *,
+    kind: type[ProviderError] | None = None,
     provider: str,
     listing: str,
     detail: str | None,
@@ -260,7 +261,7 @@ def error_for_status(
     if page is not None:
         text += f" (page {page}"
         text += f", gave up after {attempts} attempts)" if attempts and attempts > 1 else ")"
-    return error_class(status)(
+    return (kind or error_class(status))(
         f"{where}: {text}",
         provider=provider,
         listing=listing,

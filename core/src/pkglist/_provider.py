@@ -16,6 +16,7 @@ from ._urls import check_base_url
 if TYPE_CHECKING:
     import httpx
 
+    from ._errors import ProviderError
     from ._model import Package, Page
     from .testing import Emulator
 
@@ -180,6 +181,15 @@ class Provider:
         raise NotImplementedError(f"{type(self).__name__}.normalize")
 
     # Errors and emulation -----------------------------------------------------
+
+    def error_class(self, response: httpx.Response) -> type[ProviderError] | None:
+        """The error an error response stands for when its status alone would say otherwise.
+
+        Return, say, :class:`~pkglist.NotFoundError` for a 500 whose body says the
+        registry does not exist: pkglist reports that class and does not retry the
+        request. The default, ``None``, lets the status decide.
+        """
+        return None
 
     def error_detail(self, response: httpx.Response) -> str | None:
         """The provider's own error text from an error response (any body shape we know)."""
