@@ -52,6 +52,45 @@ def harness_pages(url: str, api_key: str, account: str, size: int) -> int:
             page += 1
 
 
+def cf_follow_next_async(url: str, token: str, path: str, per_page: int) -> int:
+    """:func:`cf_follow_next` on ``httpx.AsyncClient``: what any async client pays per page."""
+
+    async def main() -> int:
+        count = 0
+        headers = {"Authorization": f"bearer {token}"}
+        async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+            href: str | None = f"{url}{path}?page=1&per_page={per_page}"
+            while href:
+                body = json.loads((await client.get(href)).content)
+                count += len(body["resources"])
+                following = body["pagination"]["next"]
+                href = following["href"] if following else None
+        return count
+
+    return asyncio.run(main())
+
+
+def harness_pages_async(url: str, api_key: str, account: str, size: int) -> int:
+    """:func:`harness_pages` on ``httpx.AsyncClient``."""
+
+    async def main() -> int:
+        count = 0
+        async with httpx.AsyncClient(headers={"x-api-key": api_key}, timeout=60) as client:
+            page = 0
+            while True:
+                response = await client.get(
+                    f"{url}/har/api/v3/packages",
+                    params={"account_identifier": account, "page": page, "size": size},
+                )
+                body = json.loads(response.content)
+                count += len(body["items"])
+                if not body["hasMore"] or len(body["items"]) < size:
+                    return count
+                page += 1
+
+    return asyncio.run(main())
+
+
 def cf_naive_concurrent(url: str, token: str, path: str, per_page: int, pages: int, concurrency: int) -> int:
     """Eight workers fetching pages by number, retrying a 429 after its Retry-After: no pacing."""
     headers = {"Authorization": f"bearer {token}"}
@@ -93,6 +132,8 @@ def _load_pkglist() -> None:
 CLIENTS: dict[str, Callable[..., int]] = {
     "cf-follow-next": cf_follow_next,
     "harness-pages": harness_pages,
+    "cf-follow-next-async": cf_follow_next_async,
+    "harness-pages-async": harness_pages_async,
     "cf-naive-concurrent": cf_naive_concurrent,
     "pkglist-api": pkglist_api,
 }

@@ -196,7 +196,7 @@ def cpu_bound(settings: Settings) -> Outcome:
             "Cloud Foundry",
             "Cloud Foundry, per_page 5000",
             CloudFoundryEmulator(packages=count, other_apps=False),
-            lambda url: ("cf-follow-next", {"url": url, "token": ACCESS_TOKEN, "path": APP_PACKAGES, "per_page": 5000}),
+            lambda url: ("cf-follow-next-async", {"url": url, "token": ACCESS_TOKEN, "path": APP_PACKAGES, "per_page": 5000}),
             lambda url: ["cloudfoundry", "app-packages", "--app", DEMO_APP_GUID, "--page-size", "5000",
                          "--base-url", url, "--token", ACCESS_TOKEN],
         ),
@@ -204,7 +204,7 @@ def cpu_bound(settings: Settings) -> Outcome:
             "Harness",
             "Harness v3, size 100",
             HarnessEmulator(packages=count),
-            lambda url: ("harness-pages", {"url": url, "api_key": DEMO_API_KEY, "account": DEMO_ACCOUNT, "size": 100}),
+            lambda url: ("harness-pages-async", {"url": url, "api_key": DEMO_API_KEY, "account": DEMO_ACCOUNT, "size": 100}),
             lambda url: ["harness", "packages", "--account", DEMO_ACCOUNT, "--page-size", "100",
                          "--base-url", url, "--api-key", DEMO_API_KEY],
         ),
@@ -237,8 +237,8 @@ def _client_command(name: str, **arguments: object) -> list[str]:
 
 def _rates(what: str, count: int, base: Runs, ours: Runs) -> list[str]:
     return [
-        f"{what}: baseline (fetch + json.loads) {base.show()}  = {count / base.median:,.0f} items/s",
-        f"{what}: pkglist CLI (whole process)    {ours.show()}  = {count / ours.median:,.0f} items/s",
+        f"{what}: baseline (httpx.AsyncClient + json.loads) {base.show()}  = {count / base.median:,.0f} items/s",
+        f"{what}: pkglist CLI (whole process)                {ours.show()}  = {count / ours.median:,.0f} items/s",
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from collections.abc import Callable, Container
 from typing import Any
 
@@ -22,6 +23,7 @@ from .providers import Emulator, Listing
 __all__ = [
     "Bystander",
     "FaultsAfter",
+    "Moved",
     "Redirect",
     "Rewrite",
     "Stuck",
@@ -180,6 +182,28 @@ class Redirect(Wrapper):
         position = self.position(request)
         if position is not None and position in self.positions:
             return Response(self.status, b"", (("Location", self.location), ("Content-Length", "0")))
+        return self.inner.handle(request)
+
+
+class Moved(Wrapper):
+    """Listing pages at ``positions`` answer ``status`` with a relative ``Location`` to the same
+    request under ``/moved``, which is served as the original (a same-origin redirect)."""
+
+    PREFIX = "/moved"
+
+    def __init__(self, inner: Emulator, listing: Listing, *, positions: Container[int], status: int = 301):
+        super().__init__(inner, listing)
+        self.positions = positions
+        self.status = status
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith(self.PREFIX + "/"):
+            return self.inner.handle(attrs.evolve(request, path=request.path.removeprefix(self.PREFIX)))
+        position = self.position(request)
+        if position is not None and position in self.positions:
+            query = urllib.parse.urlencode([(k, v) for k, values in request.query.items() for v in values])
+            location = f"{self.PREFIX}{request.path}?{query}"
+            return Response(self.status, b"", (("Location", location), ("Content-Length", "0")))
         return self.inner.handle(request)
 
 

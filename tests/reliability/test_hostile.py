@@ -33,7 +33,7 @@ import pkglist
 from pkglist.testing import Request, Response, serve
 from pkglist_metabind import MetabindEmulator
 
-from .hostile import Bystander, Redirect, Rewrite, Stuck, dig, growing_totals, put
+from .hostile import Bystander, Moved, Redirect, Rewrite, Stuck, dig, growing_totals, put
 from .providers import CF_APP_PACKAGES, CF_PACKAGES, LISTINGS, METABIND_PACKAGES, Listing
 
 PAGE_SIZE = 5
@@ -305,10 +305,38 @@ def test_a_redirect_to_another_origin_is_not_followed(listing: Listing, status: 
         wrapper = Redirect(emulator, listing, location, positions={2}, status=status)
         with serve(wrapper) as server, pytest.raises(pkglist.ProtocolError) as caught:
             listing.list(server, emulator, page_size=PAGE_SIZE, concurrency=1)
-    _one_line(caught, listing, f"HTTP {status}", "unexpected redirect", "page 2")
+    _one_line(caught, listing, f"HTTP {status} redirect to {other.url}", "refused", "page 2")
     assert secret not in str(caught.value)
     assert listing.page_requests(server, emulator) == [1, 2]
     assert list(other.requests) == []
+
+
+@pytest.mark.timeout(30)
+def test_a_redirect_from_http_to_https_suggests_the_https_base_url() -> None:
+    listing = LISTINGS[0]
+    emulator = listing.make(30)
+    wrapper = Redirect(emulator, listing, "", positions={1}, status=301)
+    with serve(wrapper) as server:
+        https_base = server.url.replace("http://", "https://", 1)
+        wrapper.location = https_base + listing.route(emulator)
+        with pytest.raises(pkglist.ProtocolError) as caught:
+            listing.list(server, emulator, page_size=PAGE_SIZE, concurrency=1)
+    _one_line(caught, listing, "HTTP 301 redirect to https://", f"use --base-url {https_base}")
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("listing", LISTINGS, ids=str)
+def test_a_redirect_within_the_origin_is_followed_with_the_credential(listing: Listing, status: int) -> None:
+    emulator = listing.make(30)
+    secret = next(iter(emulator.credentials.values()))
+    wrapper = Moved(emulator, listing, positions={1, 2}, status=status)
+    with serve(wrapper) as server:
+        packages = listing.list(server, emulator, page_size=PAGE_SIZE, concurrency=1)
+    assert len({package.id for package in packages}) == len(packages) == 30
+    moved = [seen for seen in server.requests if seen.path.startswith(Moved.PREFIX)]
+    assert len(moved) == 2
+    assert all(any(secret in value for value in seen.headers.values()) for seen in moved)
 
 
 # A next link that is not a URL ----------------------------------------------------------------------

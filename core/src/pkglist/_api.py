@@ -2,7 +2,7 @@
 
 Both validate everything before returning (so a bad option raises at the
 call, not at the first ``next``) and drive the same async engine; the sync
-one runs it on a private event loop, a page at a time.
+one runs it on an event loop in a thread of its own.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import asyncio
 import contextlib
 import difflib
 import os
-import queue
 import threading
-from collections.abc import AsyncGenerator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -27,6 +26,8 @@ from ._provider import Connection, Settings
 from ._query import build_query, query_options
 
 __all__ = ["aiter_packages", "iter_packages", "prepare"]
+
+T = TypeVar("T")
 
 _OPTION_NAMES = tuple(field.name for field in attrs.fields(ListOptions))
 
@@ -181,67 +182,78 @@ def iter_packages(
 
 
 def _drive(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _drive_here(batches)
-    return _drive_in_thread(batches)
+    """Run the engine on an event loop in a thread of its own and hand its batches over.
 
-
-def _drive_here(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
-    loop = asyncio.new_event_loop()
+    The loop keeps running while the caller works on a batch, so requests in
+    flight finish (and time out) on their own clock, not only inside ``next()``.
+    At most ``_HANDOFF_BATCHES`` batches wait; then the engine waits for the caller.
+    The same path serves a caller whose thread already runs a loop (a notebook).
+    """
+    pump = _Pump(batches)
     try:
-        while True:
-            try:
-                batch = loop.run_until_complete(anext(batches))
-            except StopAsyncIteration:
-                return
+        while (batch := pump.get()) is not None:
             yield from batch
     finally:
+        pump.close()
+
+
+_HANDOFF_BATCHES = 2
+
+
+class _Pump:
+    """The engine's event loop thread and the bounded queue it fills."""
+
+    def __init__(self, batches: AsyncGenerator[list[Package], None]) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="pkglist-engine", daemon=True)
+        self._thread.start()
+        self._handoff: asyncio.Queue[list[Package] | BaseException | None] = asyncio.Queue(_HANDOFF_BATCHES)
+        self._task = self._call(self._start(batches))
+
+    def _run_loop(self) -> None:
         try:
-            loop.run_until_complete(batches.aclose())
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            self._loop.run_forever()
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
         finally:
-            loop.close()
+            self._loop.close()
 
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the engine's loop and wait for its result on this thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-def _drive_in_thread(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
-    """Called from inside a running event loop (a notebook): run the engine on a
-    loop of its own in a worker thread and hand the batches over."""
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
-    stop = threading.Event()
+    async def _start(self, batches: AsyncGenerator[list[Package], None]) -> asyncio.Task[None]:
+        return asyncio.create_task(self._fill(batches))
 
-    def worker() -> None:
-        async def pump() -> None:
+    async def _fill(self, batches: AsyncGenerator[list[Package], None]) -> None:
+        try:
             async with contextlib.aclosing(batches):
                 async for batch in batches:
-                    while not stop.is_set():
-                        try:
-                            handoff.put(("batch", batch), timeout=0.1)
-                            break
-                        except queue.Full:
-                            await asyncio.sleep(0)
-                    if stop.is_set():
-                        return
+                    await self._handoff.put(batch)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+            await self._handoff.put(exc)
+        else:
+            await self._handoff.put(None)
 
+    def get(self) -> list[Package] | None:
+        """The next batch, ``None`` at the end; the engine's exception is raised here."""
+        item = self._call(self._handoff.get())
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the engine (closing its connections), the loop and the thread."""
+        if self._loop.is_closed():
+            return
         try:
-            asyncio.run(pump())
-            handoff.put(("end", None))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
-            handoff.put(("error", exc))
+            self._call(self._stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
 
-    thread = threading.Thread(target=worker, daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = handoff.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield from value
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                handoff.get(timeout=0.05)
+    async def _stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

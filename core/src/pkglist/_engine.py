@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import httpx
 
+from ._client import Client, origin_text
 from ._errors import (
     InvalidItemError,
     InvalidItemWarning,
@@ -44,11 +45,8 @@ from ._http import (
     OriginAuth,
     RateGate,
     RetryTiming,
-    _origin_text,
     error_for_status,
     logger,
-    make_session,
-    redact,
     retry_after_seconds,
 )
 from ._model import Package, Page
@@ -57,7 +55,7 @@ from ._paging import InvalidJSONError
 from ._plugins import PluginManager
 from ._provider import Connection, Listing, Provider
 from ._query import Query
-from ._transport import Session
+from .text import one_line, redact
 
 __all__ = ["Call", "Progress", "run"]
 
@@ -102,26 +100,29 @@ async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator
     """Batches of new packages (a page's, in slices of at most ``BATCH_SIZE``), in server order."""
     options = call.options
     connection = call.connection
-    async with make_session(
+    async with Client(
+        base_url=connection.base_url,
         auth=OriginAuth(connection.base_url, connection.headers, connection.auth),
         concurrency=options.concurrency,
         timeout=options.timeout,
+        max_body_bytes=options.max_page_bytes,
         ca_bundle=options.ca_bundle,
         insecure=options.insecure,
         verify=connection.verify,
         secrets=connection.secrets,
-    ) as session:
-        runner = _Runner(call, session, progress)
+        transport=options.transport,
+    ) as client:
+        runner = _Runner(call, client, progress)
         async with contextlib.aclosing(runner.batches()) as batches:
             async for batch in batches:
                 yield batch
 
 
 class _Runner:
-    def __init__(self, call: Call, session: Session, progress: Progress | None) -> None:
+    def __init__(self, call: Call, client: Client, progress: Progress | None) -> None:
         self.call = call
         self.where = call.where
-        self.session = session
+        self.client = client
         self.progress = progress
         self.options = call.options
         self.page_size = call.page_size
@@ -191,7 +192,7 @@ class _Runner:
                         self.progress(position, page.last_number, emitted)
         except PkglistError as exc:
             self.duplicates = 0  # an error explains itself; the drop count would only mislead
-            _redact_error(exc, self.session.secrets)
+            _redact_error(exc, self.client.secrets)
             raise
         except BaseException:
             self.duplicates = 0
@@ -374,18 +375,18 @@ class _Runner:
             except ProtocolError as exc:
                 raise self._page_error(ProtocolError, position, exc.message) from None
             except httpx.DecodingError as exc:  # a body its Content-Encoding does not describe
-                failure = f"response body could not be decoded ({_one_line(exc)})"
+                failure = f"response body could not be decoded ({_detail(exc)})"
                 unreadable = True
             except httpx.TimeoutException as exc:
-                failure = f"timed out ({type(exc).__name__})"
+                failure = f"timed out ({one_line(str(exc)) or type(exc).__name__})"
             except httpx.TransportError as exc:
                 if _certificate_problem(exc):
                     reason = (
-                        f"TLS certificate verification failed for {_origin_text(request.url)} ({_one_line(exc)}); "
+                        f"TLS certificate verification failed for {origin_text(request.url)} ({_detail(exc)}); "
                         "trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
                     )
                     raise self._page_error(NetworkError, position, reason) from None
-                failure = f"connection failed ({type(exc).__name__}: {_one_line(exc)})"
+                failure = f"connection failed ({type(exc).__name__}: {_detail(exc)})"
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -434,7 +435,7 @@ class _Runner:
         self.requests += 1
         response = None
         try:
-            response = await self.session.send(request)
+            response = await self.client.send(request)
             return response
         finally:
             self.gate.settle(response)
@@ -508,6 +509,5 @@ def _certificate_problem(exc: BaseException) -> bool:
     return False
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] if text else "no details"
+def _detail(exc: BaseException) -> str:
+    return one_line(str(exc)) or "no details"

@@ -1,38 +1,31 @@
-"""HTTP plumbing: the client, origin-bound credentials, retry timing, rate-limit
-pacing and turning error responses into pkglist errors."""
+"""HTTP plumbing: origin-bound credentials, retry timing, rate-limit pacing and
+turning error responses into pkglist errors."""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import functools
 import json
 import logging
 import random
-import ssl
 import time
-import warnings
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import Any
 
 import attrs
 import httpx
 
+from ._client import origin_text
 from ._errors import (
     AuthError,
     BadRequestError,
     NotFoundError,
-    PkglistWarning,
     ProtocolError,
     ProviderError,
     RateLimitedError,
     ServerError,
-    UsageError,
 )
 from ._urls import origin_of
-
-if TYPE_CHECKING:
-    from ._transport import Session
 
 __all__ = [
     "OriginAuth",
@@ -40,18 +33,13 @@ __all__ = [
     "RetryTiming",
     "error_detail",
     "error_for_status",
-    "make_session",
     "retry_after_seconds",
 ]
 
 logger = logging.getLogger("pkglist")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "pkglist"
-
-
-class InsecureWarning(PkglistWarning):
-    """TLS verification was turned off."""
 
 
 class OriginAuth(httpx.Auth):
@@ -73,7 +61,7 @@ class OriginAuth(httpx.Auth):
     def _check(self, request: httpx.Request) -> None:
         if origin_of(request.url) != self.origin:
             raise ProtocolError(
-                f"refusing to send a request to {_origin_text(request.url)}: "
+                f"refusing to send a request to {origin_text(request.url)}: "
                 "credentials are only sent to the configured origin"
             )
 
@@ -99,64 +87,6 @@ class OriginAuth(httpx.Auth):
             except StopAsyncIteration:
                 return
             response = yield outgoing
-
-
-def _origin_text(url: httpx.URL) -> str:
-    scheme, host, port = origin_of(url)
-    return f"{scheme}://{host}:{port}"
-
-
-def make_session(
-    *,
-    auth: httpx.Auth,
-    concurrency: int,
-    timeout: float,
-    ca_bundle: str | None = None,
-    insecure: bool = False,
-    verify: bool = True,
-    secrets: Iterable[str] = (),
-) -> Session:
-    """A session for ``concurrency`` requests in flight, sending ``auth``'s credentials.
-
-    TLS is verified by default against ``ca_bundle``, else ``SSL_CERT_FILE``
-    / ``SSL_CERT_DIR``, else the bundled certifi store; ``insecure`` (or a
-    provider connection that disables verification) turns it off, with a
-    warning. A proxy from the environment (``HTTPS_PROXY``, ``NO_PROXY``...) is used.
-    """
-    from ._transport import Session
-
-    verifying = verify and not insecure
-    if not verifying:
-        warnings.warn("TLS certificate verification is disabled", InsecureWarning, stacklevel=2)
-    return Session(
-        auth=auth,
-        timeout=timeout,
-        headers={"user-agent": USER_AGENT, "accept": "application/json"},
-        tls=functools.partial(_ssl_context, ca_bundle if verifying else None, verifying),
-        max_connections=concurrency,
-        secrets=secrets,
-    )
-
-
-def _ssl_context(ca_bundle: str | None, verify: bool) -> ssl.SSLContext:
-    import os
-
-    if not verify:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    cafile = ca_bundle or os.environ.get("SSL_CERT_FILE")
-    capath = None if ca_bundle else os.environ.get("SSL_CERT_DIR")
-    if not cafile and not capath:
-        import certifi
-
-        cafile = certifi.where()
-    try:
-        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
-    except (OSError, ssl.SSLError) as exc:
-        source = "--ca-bundle" if ca_bundle else "SSL_CERT_FILE/SSL_CERT_DIR"
-        raise UsageError(f"cannot load CA certificates from {source}: {exc.strerror or exc}") from None
 
 
 # Error responses ----------------------------------------------------------------------
@@ -412,46 +342,3 @@ def _header_int(headers: httpx.Headers, name: str) -> int | None:
         return int(float(value))
     except ValueError:
         return None
-
-
-# Debug logging -----------------------------------------------------------------------
-
-
-def log_exchange(request: httpx.Request, response: httpx.Response | None, secrets: Iterable[str]) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    known = tuple(secrets)
-    headers = {key: _redact(key, value, known) for key, value in request.headers.items()}
-    status = (
-        f"{response.status_code} in {response.elapsed.total_seconds():.3f}s" if response else "no response"
-    )
-    logger.debug("%s %s %s -> %s", request.method, redact(str(request.url), known), headers, status)
-
-
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
-
-
-def header_secrets(request: httpx.Request) -> set[str]:
-    """The credential values a request carries (``bearer <token>`` yields the token too)."""
-    found = set()
-    for name in SECRET_HEADERS:
-        value = request.headers.get(name)
-        if value:
-            found.add(value)
-            _, _, rest = value.partition(" ")
-            if rest.strip():
-                found.add(rest.strip())
-    return found
-
-
-def _redact(key: str, value: str, secrets: tuple[str, ...]) -> str:
-    if key.lower() in SECRET_HEADERS or any(secret and secret in value for secret in secrets):
-        return "[redacted]"
-    return value
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (longest first, so none is half-replaced) shown as ``[redacted]``."""
-    for secret in sorted((secret for secret in secrets if secret), key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return text

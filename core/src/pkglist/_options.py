@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._errors import UsageError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["RESERVED_NAMES", "ListOptions"]
 
@@ -19,13 +22,16 @@ class ListOptions:
 
     ``limit`` stops after that many packages; ``page_size`` defaults to the
     listing's own default; ``concurrency`` bounds the requests in flight;
-    ``retries`` is the number of retries per request (429, 502/503/504,
+    ``retries`` is the number of retries per request (429, 500/502/503/504,
     connection errors, timeouts, unreadable bodies), each waiting with
     exponential backoff from ``retry_backoff`` seconds with jitter, or what
     ``Retry-After`` / rate-limit reset headers ask, never longer than
     ``max_retry_wait`` seconds; ``max_pages``
-    stops a listing that never ends. ``skip_invalid`` reports and skips an
-    item that cannot be normalized instead of failing.
+    stops a listing that never ends. ``timeout`` bounds one whole exchange
+    (connect, send, head and body); ``max_page_bytes`` caps a page's decoded
+    body. ``skip_invalid`` reports and skips an item that cannot be normalized
+    instead of failing. ``transport`` replaces the network with an
+    ``httpx.AsyncBaseTransport`` (tests: ``pkglist.testing.emulator_transport``).
     """
 
     base_url: str | None = None
@@ -42,6 +48,8 @@ class ListOptions:
     emulate: bool = False
     ca_bundle: str | None = None
     insecure: bool = False
+    max_page_bytes: int = 256 * 1024 * 1024
+    transport: httpx.AsyncBaseTransport | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any], *, where: str) -> ListOptions:
@@ -56,6 +64,14 @@ class ListOptions:
             if value < low or (name in _STRICT and value <= low):
                 bound = f"greater than {low}" if name in _STRICT else f"at least {low}"
                 raise UsageError(f"{where}: --{_flag(name)} must be {bound}, got {value}")
+        transport = given.get("transport")
+        if transport is not None:
+            import httpx
+
+            if not isinstance(transport, httpx.AsyncBaseTransport):
+                raise UsageError(
+                    f"{where}: transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
+                )
         if given.get("concurrency", 1) > 64:
             raise UsageError(f"{where}: --concurrency must be at most 64, got {given['concurrency']}")
         return cls(**given)
@@ -74,6 +90,7 @@ _MINIMUMS: dict[str, float] = {
     "retry_backoff": 0,
     "max_retry_wait": 0,
     "max_pages": 1,
+    "max_page_bytes": 1,
 }
 _STRICT = {"timeout"}
 

@@ -17,7 +17,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO
 
 import click
 
@@ -153,6 +153,26 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
     )
 
 
+class _ByteSize(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes: ``1048576``, ``512K``, ``64M``, ``1G`` (powers of 1024; ``KiB`` etc. too)."""
+
+    name = "size"
+    _UNITS: ClassVar[dict[str, int]] = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower().removesuffix("ib").removesuffix("b")
+        number, unit = (text[:-1], text[-1]) if text[-1:].isalpha() else (text, "")
+        try:
+            return int(float(number) * self._UNITS[unit])
+        except (KeyError, ValueError):
+            self.fail(f"{value!r} is not a size such as 1048576, 512K, 64M or 1G", param, ctx)
+
+
+BYTE_SIZE = _ByteSize()
+
+
 def _common_options(provider: Provider) -> list[click.Option]:
     from ._output import FORMATS
 
@@ -173,7 +193,15 @@ def _common_options(provider: Provider) -> list[click.Option]:
         click.Option(["--page-size"], type=click.INT, help="Items per page (default: the listing's)."),
         click.Option(["--concurrency"], type=click.INT, help="Page requests in flight [default 8]."),
         click.Option(["--base-url"], metavar="URL", help="API base URL." + base + env),
-        click.Option(["--timeout"], type=click.FLOAT, help="Seconds per request [default 30]."),
+        click.Option(
+            ["--timeout"], type=click.FLOAT, help="Seconds for one whole request, body included [default 30]."
+        ),
+        click.Option(
+            ["--max-page-bytes"],
+            type=BYTE_SIZE,
+            metavar="SIZE",
+            help="Cap on one page's body, e.g. 64M [default 256M].",
+        ),
         click.Option(["--retries"], type=click.INT, help="Retries per request [default 5]."),
         click.Option(["--max-retry-wait"], type=click.FLOAT, help="Cap on one wait in seconds [default 60]."),
         click.Option(

@@ -1,0 +1,143 @@
+"""The paging strategies and the engine without sockets: the toy emulator behind an in-process
+transport (``transport=`` and ``pkglist.testing.emulator_transport``). The same cases run over
+real loopback HTTP in test_engine.py and the contract suites; these are the fast, exhaustive ones."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+import pytest
+
+import pkglist
+from pkglist.testing import emulator_transport
+
+from .toy import TOY_KEY, ToyEmulator, ToyProvider, manager
+
+MANAGER = manager()
+BASE = "http://emulator.test"
+STYLES = ["numbered", "hasmore", "linked", "cursor"]
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """Passes requests on to ``inner`` and remembers their URLs."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.urls: list[httpx.URL] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return await self.inner.handle_async_request(request)
+
+
+def listed(style: str, emulator: ToyEmulator, **options: Any) -> tuple[list[str], Recorder]:
+    transport = Recorder(emulator_transport(emulator, BASE))
+    options = {"base_url": BASE, "api_key": TOY_KEY, "team": "core", "transport": transport, **options}
+    ids = [package.id for package in pkglist.iter_packages("toy", style, manager=MANAGER, **options)]
+    return ids, transport
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8])
+@pytest.mark.parametrize("page_size", [1, 5, 7, 50])
+@pytest.mark.parametrize("count", [0, 1, 5, 23, 35])
+@pytest.mark.parametrize("style", STYLES)
+def test_every_strategy_lists_everything_once_in_order(
+    style: str, count: int, page_size: int, concurrency: int
+) -> None:
+    emulator = ToyEmulator(packages=count)
+    ids, _ = listed(style, emulator, page_size=page_size, concurrency=concurrency)
+    assert ids == [item["id"] for item in emulator.items]
+
+
+@pytest.mark.parametrize("count", [0, 1, 20, 21, 99])
+def test_a_known_total_means_no_request_past_the_last_page(count: int) -> None:
+    ids, transport = listed("numbered", ToyEmulator(packages=count), page_size=10, concurrency=8)
+    assert len(ids) == count
+    assert len(transport.urls) == max(1, math.ceil(count / 10))
+    assert [url.params["page"] for url in transport.urls] == [
+        str(n) for n in range(1, len(transport.urls) + 1)
+    ]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_limit_stops_early_and_shrinks_the_page(style: str) -> None:
+    ids, transport = listed(style, ToyEmulator(packages=100), page_size=10, limit=15, concurrency=1)
+    assert len(ids) == 15
+    assert len(transport.urls) == 2
+
+
+def test_query_options_reach_the_request() -> None:
+    emulator = ToyEmulator(packages=30)
+    ids, transport = listed("cursor", emulator, page_size=4, kind=["lib"], search="pkg-1")
+    assert ids == [i["id"] for i in emulator.items if i["kind"] == "lib" and "pkg-1" in i["name"]]
+    assert all(
+        url.params.get_list("kind") == ["lib"] and url.params["q"] == "pkg-1" for url in transport.urls
+    )
+    assert "cursor" not in transport.urls[0].params
+
+
+def test_a_transport_that_is_not_one_is_a_usage_error() -> None:
+    with pytest.raises(pkglist.UsageError, match=r"transport must be an httpx\.AsyncBaseTransport"):
+        pkglist.iter_packages(
+            "toy", "numbered", manager=MANAGER, team="core", api_key=TOY_KEY, transport=object()
+        )
+
+
+# The strategies alone -------------------------------------------------------------------------
+
+
+def page_of(style: str, body: Any, url: str = f"{BASE}/v1/teams/core/x?page=1&per_page=5") -> pkglist.Page:
+    listing = ToyProvider().listing(style)
+    return listing.paging.paginate(httpx.Request("GET", url), body)
+
+
+def items(n: int) -> list[dict[str, int]]:
+    return [{"id": i} for i in range(n)]
+
+
+def test_page_number_ends_at_the_announced_last_page() -> None:
+    last = page_of("numbered", {"items": items(5), "pages": 1, "total": 5})
+    assert last.next is None
+    assert (last.number, last.last_number, last.total_items) == (1, 1, 5)
+    middle = page_of("numbered", {"items": items(5), "pages": 3, "total": 15})
+    assert middle.next is not None
+    assert middle.next.url.params["page"] == "2"
+    assert middle.addressable
+    assert middle.request_for is not None
+    assert middle.request_for(3).url.params["page"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("body", "ends"),
+    [
+        ({"items": items(5), "hasMore": True}, False),
+        ({"items": items(5), "hasMore": False}, True),
+        ({"items": [], "hasMore": True}, True),
+        ({"items": items(5)}, False),
+    ],
+)
+def test_page_number_reads_the_has_more_flag(body: Any, ends: bool) -> None:
+    url = f"{BASE}/v1/teams/core/hasmore?page=0&size=5"
+    assert (page_of("hasmore", body, url).next is None) is ends
+
+
+def test_page_number_rejects_a_has_more_that_is_not_a_boolean() -> None:
+    with pytest.raises(pkglist.ProtocolError, match="expected a boolean at 'hasMore'"):
+        page_of("hasmore", {"items": items(5), "hasMore": "yes"}, f"{BASE}/x?page=0&size=5")
+
+
+def test_next_link_resolves_relative_links_and_stops_on_null() -> None:
+    page = page_of("linked", {"items": items(2), "links": {"next": "/v1/teams/core/linked?after=9"}})
+    assert page.next is not None
+    assert str(page.next.url) == f"{BASE}/v1/teams/core/linked?after=9"
+    assert page_of("linked", {"items": items(2), "links": {"next": None}}).next is None
+
+
+def test_cursor_passes_the_token_back_and_stops_without_one() -> None:
+    page = page_of("cursor", {"items": items(2), "cursor": "abc"}, f"{BASE}/x?size=2")
+    assert page.next is not None
+    assert page.next.url.params["cursor"] == "abc"
+    assert page.next.url.params["size"] == "2"
+    assert page_of("cursor", {"items": items(2)}).next is None
