@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 import pkglist
-from pkglist._http import RetryTiming, error_detail, retry_after_seconds
+from pkglist._http import error_detail
+from pkglist._retry import RetryPolicy, asked_wait, rate_limit
 from pkglist._urls import check_base_url, origin_of
 
 
@@ -46,20 +47,71 @@ def test_error_details_from_every_body_shape(body: object, detail: str | None) -
 
 def test_retry_after_in_seconds_http_date_reset_header_and_body() -> None:
     now = 1_700_000_000.0
-    assert retry_after_seconds(response(429, **{"retry-after": "7"}), now=now) == 7
+    assert asked_wait(response(429, **{"retry-after": "7"}), now=now) == 7
     date = email.utils.formatdate(now + 30, usegmt=True)
-    assert retry_after_seconds(response(429, **{"retry-after": date}), now=now) == pytest.approx(30, abs=1)
-    assert retry_after_seconds(response(429, **{"x-ratelimit-reset": str(int(now) + 12)}), now=now) == 12
-    assert retry_after_seconds(response(429, {"error": {"retryAfter": 9}}), now=now) == 9
-    assert retry_after_seconds(response(429, {"retryAfter": 4}), now=now) == 4
-    assert retry_after_seconds(response(429, {"error": {"details": {"retryAfter": 6}}}), now=now) == 6
-    assert retry_after_seconds(response(503), now=now) is None
+    assert asked_wait(response(429, **{"retry-after": date}), now=now) == pytest.approx(30, abs=1)
+    assert asked_wait(response(429, **{"x-ratelimit-reset": str(int(now) + 12)}), now=now) == 12
+    assert asked_wait(response(429, {"error": {"retryAfter": 9}}), now=now) == 9
+    assert asked_wait(response(429, {"retryAfter": 4}), now=now) == 4
+    assert asked_wait(response(429, {"error": {"details": {"retryAfter": 6}}}), now=now) == 6
+    assert asked_wait(response(503), now=now) is None
 
 
 def test_waits_are_capped_and_backoff_grows_with_jitter() -> None:
-    timing = RetryTiming(base=0.5, cap=10)
-    assert timing.wait(1, asked=3600) <= 10.1
-    assert all(0 <= timing.backoff(attempt) <= min(10, 0.5 * 2 ** (attempt - 1)) for attempt in range(1, 10))
+    policy = RetryPolicy(retries=20, backoff=0.5, cap=10)
+    assert policy.wait(1, response(429, **{"retry-after": "3600"})) <= 10.1
+    timeout = httpx.ReadTimeout("slow")
+    for attempt in range(1, 10):
+        assert 0 <= (policy.wait(attempt, timeout) or 0) <= min(10, 0.5 * 2 ** (attempt - 1))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "retried"),
+    [
+        (response(429), True),
+        (response(500), True),
+        (response(502), True),
+        (response(503), True),
+        (response(504), True),
+        (response(501), False),
+        (response(505), False),
+        (response(404), False),
+        (httpx.ConnectError("refused"), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx.DecodingError("bad gzip"), True),
+        (pkglist.WrongPageError("page 1, not 3"), True),
+        (pkglist.ProtocolError("redirect refused"), False),
+    ],
+)
+def test_the_policy_decides_what_is_worth_another_attempt(outcome: object, retried: bool) -> None:
+    policy = RetryPolicy(retries=2, backoff=0.001)
+    assert (policy.wait(1, outcome) is not None) is retried  # type: ignore[arg-type]
+    assert policy.wait(3, outcome) is None  # the budget is spent whatever the outcome
+
+
+def test_a_response_the_provider_recognises_is_never_retried() -> None:
+    policy = RetryPolicy(final=lambda response: response.status_code == 500)
+    assert policy.wait(1, response(500)) is None
+    assert policy.wait(1, response(503)) is not None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "7", "x-ratelimit-reset": "1700000030"},
+            (100, 7, 30),
+        ),
+        ({"ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "2"}, (10, 0, 2)),
+        ({"ratelimit": "limit=10, remaining=4, reset=5"}, (10, 4, 5)),
+        ({"ratelimit": '"default";r=3;t=9', "ratelimit-policy": '"default";q=50;w=60'}, (50, 3, 9)),
+        ({"x-ratelimit-reset": "1700000012"}, (None, None, 12)),
+        ({}, None),
+    ],
+)
+def test_rate_limit_headers_in_every_spelling(headers: dict[str, str], expected: object) -> None:
+    found = rate_limit(httpx.Headers(headers), now=1_700_000_000.0)
+    assert (found and (found.limit, found.remaining, found.reset)) == expected
 
 
 @pytest.mark.parametrize(
