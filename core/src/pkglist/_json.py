@@ -10,13 +10,13 @@ beyond 64 bits into floats without a word, and a listing must not alter data.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-__all__ = ["dumps", "dumps_joined", "loads", "using_orjson"]
+__all__ = ["encode_joined", "loads", "using_orjson"]
 
 
 def _load_orjson() -> Any:
@@ -41,30 +41,36 @@ def loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def dumps_joined(
-    values: Sequence[Any], separator: str, default: Callable[[Any], Any], fallback: Callable[[Any], str]
-) -> str:
-    """``separator.join`` of each value's compact JSON (one encoder call over the whole batch)."""
-    if _orjson is None:
-        return separator.join([fallback(value) for value in values])
-    encode = functools.partial(_orjson.dumps, default=default, option=_OPTIONS)
-    try:
-        return str(separator.encode().join(map(encode, values)), "utf-8")
-    except _orjson.JSONEncodeError:  # one value orjson refuses: each on its own, with the fallback
-        return separator.join([dumps(value, default, fallback) for value in values])
+def encode_joined(values: Sequence[Any], separator: str) -> str:
+    """``separator.join`` of each value's compact JSON, non-ASCII kept. Datetimes are written
+    in UTC with a ``Z`` (a naive one taken as UTC), as ``format_datetime`` writes them;
+    mappings, tuples and sets as objects and lists; anything else as its ``str``."""
+    if _orjson is not None:
+        try:
+            return str(
+                separator.encode().join(
+                    [_orjson.dumps(value, default=_default, option=_OPTIONS) for value in values]
+                ),
+                "utf-8",
+            )
+        except _orjson.JSONEncodeError:  # a value orjson refuses (an integer beyond 64 bits)
+            pass
+    return separator.join([_stdlib_encode(value) for value in values])
 
 
-def dumps(value: Any, default: Callable[[Any], Any], fallback: Callable[[Any], str]) -> str:
-    """Compact JSON text, non-ASCII kept; ``default`` converts what JSON lacks; ``fallback``
-    encodes what orjson refuses. orjson writes datetimes itself, in UTC with a ``Z`` like
-    ``format_datetime`` (a naive one taken as UTC) when they are in UTC, with their
-    offset otherwise: the contract holds a provider to UTC, in ``extra`` too."""
-    if _orjson is None:
-        return fallback(value)
-    try:
-        return str(_orjson.dumps(value, default=default, option=_OPTIONS), "utf-8")
-    except _orjson.JSONEncodeError:
-        return fallback(value)
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        from ._model import format_datetime
+
+        return format_datetime(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
 
 
+_stdlib_encode = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_default
+).encode
 _OPTIONS = 0 if _orjson is None else _orjson.OPT_UTC_Z | _orjson.OPT_NAIVE_UTC | _orjson.OPT_NON_STR_KEYS

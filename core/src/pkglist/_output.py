@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import csv
 import difflib
-import functools
-import json
-import json.encoder
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
-from ._errors import UsageError
-from ._json import dumps_joined, using_orjson
-from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
+import attrs
 
-__all__ = ["FORMATS", "Writer", "make_writer", "parse_fields"]
+from ._errors import UsageError
+from ._json import encode_joined
+from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
+from .text import shorten
+
+__all__ = ["FORMATS", "Writer", "make_writer", "parse_fields", "record"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FIELDS = ("name", "version", "package_type", "state", "scope", "updated_at")
@@ -68,60 +68,21 @@ def _default_fields(raw: bool) -> tuple[str, ...]:
     return PACKAGE_FIELDS if raw else tuple(name for name in PACKAGE_FIELDS if name != "raw")
 
 
-class _AsDict(Protocol):
-    def __call__(self, package: Package, raw: bool) -> dict[str, Any]: ...
-
-
-def _selector(
-    fields: Sequence[str] | None, raw: bool, as_dict: _AsDict
-) -> Callable[[Package], dict[str, Any]]:
-    if fields is None:
-        return functools.partial(as_dict, raw=raw)
-
-    def select(package: Package) -> dict[str, Any]:
-        data = as_dict(package, True)
-        return {field: _pick(data, field) for field in fields}
-
-    return select
-
-
-def _as_dict(package: Package, raw: bool) -> dict[str, Any]:
-    """:func:`_record` with its own datetimes formatted (the encoder does those in ``extra``)."""
-    data = _record(package, raw)
-    created, updated = data["created_at"], data["updated_at"]
-    if created is not None:
-        data["created_at"] = format_datetime(created)
-    if updated is not None:
-        data["updated_at"] = format_datetime(updated)
-    return data
-
-
-def _record(package: Package, raw: bool) -> dict[str, Any]:
-    """The package's fields by hand, its datetimes in UTC.
-
-    The same result as ``package_to_dict`` once the datetimes are formatted (tests
-    hold them equal) at a fraction of the cost, which matters when hundreds of
-    thousands of packages stream out. orjson writes UTC datetimes as
-    ``format_datetime`` does, several times faster, so they are left to it.
-    """
-    created, updated = package.created_at, package.updated_at
-    data = {
-        "provider": package.provider,
-        "listing": package.listing,
-        "id": package.id,
-        "name": package.name,
-        "version": package.version,
-        "package_type": package.package_type,
-        "state": package.state,
-        "scope": package.scope,
-        "created_at": created if created is None or created.tzinfo is UTC else in_utc(created),
-        "updated_at": updated if updated is None or updated.tzinfo is UTC else in_utc(updated),
-        "url": package.url,
-        "extra": package.extra,
-    }
+def record(package: Package, raw: bool = False) -> dict[str, Any]:
+    """A package's fields as a JSON-ready dict (``raw`` only when asked for), its datetimes
+    in UTC; the encoder writes them as ``format_datetime`` does."""
+    data = {name: getattr(package, name) for name in _RECORD_FIELDS}
+    for name in _DATETIME_FIELDS:
+        value = data[name]
+        if value is not None and value.tzinfo is not UTC:
+            data[name] = in_utc(value)
     if raw:
         data["raw"] = package.raw
     return data
+
+
+_RECORD_FIELDS = tuple(name for name in PACKAGE_FIELDS if name != "raw")
+_DATETIME_FIELDS = tuple(field.name for field in attrs.fields(Package) if "datetime" in str(field.type))
 
 
 def _pick(data: dict[str, Any], field: str) -> Any:
@@ -130,85 +91,18 @@ def _pick(data: dict[str, Any], field: str) -> Any:
     return data[field]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (tuple, set, frozenset)):
-        return list(value)
-    return str(value)
-
-
-# The C string encoder the JSON encoder itself uses (with ensure_ascii off).
-_quote: Callable[[str], str] = json.encoder.encode_basestring
-
-
-def _make_encode() -> Callable[[Any], str]:
-    """Compact JSON with datetimes as ``...Z`` strings.
-
-    ``JSONEncoder.encode`` builds a new C encoder on every call, which costs as much
-    as encoding a small record; this builds it once (when CPython's ``_json`` is there).
-    """
-    options: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "check_circular": False}
-    fallback = json.JSONEncoder(default=_json_default, **options).encode
-    make = getattr(json.encoder, "c_make_encoder", None)  # CPython's C encoder (not in typeshed)
-    if make is None:
-        return fallback
-    chunks = make(None, _json_default, _quote, None, ":", ",", False, False, True)
-
-    def encode(value: Any) -> str:
-        if type(value) is str:
-            return _quote(value)
-        return "".join(chunks(value, 0))
-
-    return encode
-
-
-_encode = _make_encode()
-
-
 def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Sequence[Package], str], str]:
     """A function that writes a batch of packages as JSON documents joined by a separator."""
-    if using_orjson():
-        select = _selector(fields, raw, _record)
-        return lambda packages, separator: dumps_joined(
-            [select(package) for package in packages], separator, _json_default, _encode
+    if fields is None:
+        return lambda packages, separator: encode_joined(
+            [record(package, raw) for package in packages], separator
         )
-    if fields is None:  # the fixed-shape encoder: the standard library's fastest path
-        encode = functools.partial(_package_json, raw=raw)
-        return lambda packages, separator: separator.join([encode(package) for package in packages])
-    select = _selector(fields, raw, _as_dict)
-    return lambda packages, separator: separator.join([_encode(select(package)) for package in packages])
 
+    def select(package: Package) -> dict[str, Any]:
+        data = record(package, raw=True)
+        return {field: _pick(data, field) for field in fields}
 
-def _package_json(package: Package, raw: bool) -> str:
-    """One package as compact JSON, equal to ``_encode(_as_dict(package, raw))``.
-
-    The record's shape is fixed, so its keys are written as text and only the
-    values are encoded: half the cost of encoding a dict, on the path every
-    package of a jsonl or json listing takes.
-    """
-    try:
-        version, package_type, state = package.version, package.package_type, package.state
-        scope, created, updated, url = package.scope, package.created_at, package.updated_at, package.url
-        text = (
-            '{"provider":' + _quote(package.provider)
-            + ',"listing":' + _quote(package.listing)
-            + ',"id":' + _quote(package.id)
-            + ',"name":' + _quote(package.name)
-            + ',"version":' + ("null" if version is None else _quote(version))
-            + ',"package_type":' + ("null" if package_type is None else _quote(package_type))
-            + ',"state":' + ("null" if state is None else _quote(state))
-            + ',"scope":' + ("null" if scope is None else _quote(scope))
-            + ',"created_at":' + ("null" if created is None else '"' + format_datetime(created) + '"')
-            + ',"updated_at":' + ("null" if updated is None else '"' + format_datetime(updated) + '"')
-            + ',"url":' + ("null" if url is None else _quote(url))
-            + ',"extra":' + _encode(package.extra)
-        )  # fmt: skip
-    except TypeError:  # a value that is not a string where one belongs: let the encoder decide
-        return _encode(_as_dict(package, raw))
-    return text + (',"raw":' + _encode(package.raw) + "}" if raw else "}")
+    return lambda packages, separator: encode_joined([select(package) for package in packages], separator)
 
 
 class _JsonLines:
@@ -248,7 +142,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(value, (dict, list, tuple)):
-        return _encode(value)
+        return encode_joined([value], "")
     return str(value)
 
 
@@ -263,7 +157,7 @@ class _Csv:
         fields = self._fields
         rows = []
         for package in packages:
-            data = _as_dict(package, True)
+            data = record(package, raw=True)
             rows.append([_cell(_pick(data, field)) for field in fields])
         self._writer.writerows(rows)
 
@@ -281,7 +175,7 @@ class _Table:
         self._widths: list[int] | None = None
 
     def _cells(self, package: Package) -> list[str]:
-        data = _as_dict(package, True)
+        data = record(package, raw=True)
         return [_printable(_cell(_pick(data, field))) for field in self._fields]
 
     def write(self, packages: Sequence[Package]) -> None:
@@ -312,6 +206,4 @@ def _printable(text: str) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    if len(text) > width:
-        return text[: width - 1] + "…"
-    return text.ljust(width)
+    return shorten(text, width).ljust(width)

@@ -6,6 +6,7 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from ._errors import UsageError
+from .text import shorten
 
 if TYPE_CHECKING:
     import httpx
@@ -54,7 +55,7 @@ def _show(text: str) -> str:
         return "(with credentials)"
     shown = text.split("?", 1)[0].split("#", 1)[0]
     shown = "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in shown)
-    return repr(shown if len(shown) <= 80 else shown[:79] + "…")
+    return repr(shorten(shown, 80))
 
 
 def origin_of(url: httpx.URL | str) -> tuple[str, str, int]:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ._errors import InvalidItemError
+from .text import shorten
 
 __all__ = [
     "as_object",
@@ -222,5 +223,4 @@ def _kind(value: object) -> str:
 
 
 def _preview(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(repr(value), limit)
