@@ -19,8 +19,8 @@ import pytest
 import pkglist
 from pkglist._client import Client
 from pkglist.testing import serve
+from tests.support.rawserver import RawServer, response, serve_emulator_raw, serve_raw
 
-from .rawserver import RawServer, emulator_handler, response, serve_raw
 from .toy import TOY_KEY, ToyEmulator, manager
 
 MANAGER = manager()
@@ -139,7 +139,7 @@ def test_connections_are_kept_alive_and_reused() -> None:
 
 def test_a_server_closing_each_connection_after_3_requests_loses_nothing_without_retries() -> None:
     emulator = ToyEmulator(packages=200)
-    with serve_raw(emulator_handler(emulator, "http://127.0.0.1", close_after=3)) as server:
+    with serve_emulator_raw(emulator, close_after=3) as server:
         packages = toy(server, page_size=5, concurrency=8, retries=0)
     assert [p.id for p in packages] == [item["id"] for item in emulator.items]
     assert server.connections >= 40 // 3

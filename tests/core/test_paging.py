@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import pkglist
+from pkglist._state import ListingState
 from pkglist.testing import emulator_transport
 
 from .toy import TOY_KEY, ToyEmulator, ToyProvider, manager
@@ -97,11 +98,18 @@ def items(n: int) -> list[dict[str, int]]:
     return [{"id": i} for i in range(n)]
 
 
-def test_page_number_ends_at_the_announced_last_page() -> None:
+def goes_on(page: pkglist.Page) -> bool:
+    state = ListingState(where="toy", limit=None, max_pages=100)
+    state.page_started(page, 1)
+    return state.page_done(page, 1, len(page.items))
+
+
+def test_page_number_reads_the_announced_last_page() -> None:
     last = page_of("numbered", {"items": items(5), "pages": 1, "total": 5})
-    assert last.next is None
-    assert (last.number, last.last_number, last.total_items) == (1, 1, 5)
+    assert (last.number, last.last_number, last.total_items, last.page_size) == (1, 1, 5, 5)
+    assert not goes_on(last)
     middle = page_of("numbered", {"items": items(5), "pages": 3, "total": 15})
+    assert goes_on(middle)
     assert middle.next is not None
     assert middle.next.url.params["page"] == "2"
     assert middle.addressable
@@ -110,17 +118,20 @@ def test_page_number_ends_at_the_announced_last_page() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "ends"),
+    ("body", "more"),
     [
-        ({"items": items(5), "hasMore": True}, False),
-        ({"items": items(5), "hasMore": False}, True),
-        ({"items": [], "hasMore": True}, True),
-        ({"items": items(5)}, False),
+        ({"items": items(5), "hasMore": True}, True),
+        ({"items": items(5), "hasMore": False}, False),
+        ({"items": [], "hasMore": True}, False),
+        ({"items": items(5)}, True),
+        ({"items": items(3)}, False),
+        ({"items": items(3), "hasMore": True}, True),
     ],
 )
-def test_page_number_reads_the_has_more_flag(body: Any, ends: bool) -> None:
-    url = f"{BASE}/v1/teams/core/hasmore?page=0&size=5"
-    assert (page_of("hasmore", body, url).next is None) is ends
+def test_page_number_reads_the_has_more_flag(body: Any, more: bool) -> None:
+    page = page_of("hasmore", body, f"{BASE}/v1/teams/core/hasmore?page=0&size=5")
+    assert page.has_more is body.get("hasMore")
+    assert goes_on(page) is more
 
 
 def test_page_number_rejects_a_has_more_that_is_not_a_boolean() -> None:
@@ -132,7 +143,9 @@ def test_next_link_resolves_relative_links_and_stops_on_null() -> None:
     page = page_of("linked", {"items": items(2), "links": {"next": "/v1/teams/core/linked?after=9"}})
     assert page.next is not None
     assert str(page.next.url) == f"{BASE}/v1/teams/core/linked?after=9"
-    assert page_of("linked", {"items": items(2), "links": {"next": None}}).next is None
+    assert page.linked
+    assert goes_on(page)
+    assert not goes_on(page_of("linked", {"items": items(2), "links": {"next": None}}))
 
 
 def test_cursor_passes_the_token_back_and_stops_without_one() -> None:
@@ -140,4 +153,58 @@ def test_cursor_passes_the_token_back_and_stops_without_one() -> None:
     assert page.next is not None
     assert page.next.url.params["cursor"] == "abc"
     assert page.next.url.params["size"] == "2"
-    assert page_of("cursor", {"items": items(2)}).next is None
+    assert goes_on(page)
+    assert not goes_on(page_of("cursor", {"items": items(2)}))
+
+
+@pytest.mark.parametrize(
+    ("paging", "body", "url"),
+    [
+        (
+            pkglist.PageNumber(items="items", reported_page="page"),
+            {"items": [], "page": 0},
+            "/x?page=2&size=5",
+        ),
+        (
+            pkglist.PageNumber(items="data", reported_page="pagination.page", first=1),
+            {"data": [], "pagination": {"page": "1"}},
+            "/x?page=3&size=5",
+        ),
+        (
+            pkglist.PageNumber(
+                items="r",
+                first=1,
+                next_link="p.next.href",
+                previous_link="p.previous.href",
+                size_param="per_page",
+            ),
+            {"r": [], "p": {"next": {"href": "/x?page=2&per_page=5"}, "previous": None}},
+            "/x?page=3&per_page=5",
+        ),
+        (
+            pkglist.PageNumber(
+                items="r",
+                first=1,
+                next_link="p.next.href",
+                previous_link="p.previous.href",
+                size_param="per_page",
+            ),
+            {"r": [], "p": {"next": None, "previous": {"href": "/x?page=4&per_page=5"}}},
+            "/x?page=3&per_page=5",
+        ),
+    ],
+    ids=["field", "nested-text", "from-next-link", "from-previous-link"],
+)
+def test_a_response_for_another_page_is_a_wrong_page(paging: pkglist.PageNumber, body: Any, url: str) -> None:
+    with pytest.raises(pkglist.WrongPageError, match="the response is for page"):
+        paging.paginate(httpx.Request("GET", BASE + url), body)
+
+
+def test_a_response_that_says_it_is_the_page_asked_for_is_fine() -> None:
+    paging = pkglist.PageNumber(
+        items="r", first=1, next_link="p.next.href", previous_link="p.previous.href", size_param="per_page"
+    )
+    body = {"r": items(5), "p": {"next": {"href": "/x?page=4&per_page=5"}, "previous": {"href": "/x?page=2"}}}
+    assert paging.paginate(httpx.Request("GET", BASE + "/x?page=3&per_page=5"), body).number == 3
+    last = {"r": items(1), "p": {"next": None, "previous": {"href": "/x?page=2&per_page=5"}}}
+    assert paging.paginate(httpx.Request("GET", BASE + "/x?page=3&per_page=5"), last).number == 3

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -32,12 +31,10 @@ def _page_numbers(server: Any) -> list[int]:
 def test_pages_after_the_first_are_fetched_concurrently_and_not_beyond_the_last() -> None:
     emulator = MetabindEmulator(packages=60)
     with serve(emulator, latency=0.15) as server:
-        started = time.monotonic()
         packages = list_packages(server, emulator, page_size=10, concurrency=8)
-        elapsed = time.monotonic() - started
     assert [package.id for package in packages] == emulator.package_ids()
     assert _page_numbers(server) == [1, 2, 3, 4, 5, 6]  # pages=6 is believed: no speculative page 7
-    assert elapsed < 0.15 * 6 * 0.75, f"pages 2-6 were not fetched concurrently ({elapsed:.2f}s)"
+    assert server.max_in_flight > 1, "pages 2-6 were not fetched concurrently"
 
 
 def test_page_size_defaults_to_the_maximum_limit() -> None:

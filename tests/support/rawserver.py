@@ -74,22 +74,40 @@ def response(body: bytes, *, status: str = "200 OK", headers: tuple[str, ...] = 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def emulator_handler(emulator: Emulator, base_url: str, *, close_after: int | None = None) -> Handler:
-    """Answer from ``emulator``; with ``close_after``, each connection is closed after that
-    many requests, the last answer saying ``Connection: close`` (nginx's ``keepalive_requests``)."""
+@contextlib.contextmanager
+def serve_emulator_raw(
+    emulator: Emulator,
+    *,
+    close_after: int | None = None,
+    answer_twice: Callable[[Request], bool] | None = None,
+) -> Iterator[RawServer]:
+    """``emulator`` on a raw server. ``close_after``: each connection is closed after that many
+    requests, the last answer saying ``Connection: close`` (nginx's ``keepalive_requests``).
+    ``answer_twice``: requests it selects are answered twice on their connection, so the
+    next request there gets the stale copy (a gateway that desynchronised the connection)."""
     per_connection = threading.local()  # each connection has a thread of its own
+    urls: list[str] = []
 
     def handle(connection: socket.socket, head: bytes) -> bool:
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
         method, target, _ = request_line.split(" ", 2)
-        headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
-        answer = emulator.handle(Request.from_target(method, target, headers, b"", base_url))
+        headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in header_lines)}
+        request = Request.from_target(method, target, headers, b"", urls[0])
+        answer = emulator.handle(request)
         served = per_connection.served = getattr(per_connection, "served", 0) + 1
         closing = close_after is not None and served >= close_after
         extra = [f"{name}: {value}" for name, value in answer.headers if name.lower() != "content-length"]
         if closing:
             extra.append("Connection: close")
-        connection.sendall(response(answer.body, status=f"{answer.status} X", headers=tuple(extra)))
+        payload = response(answer.body, status=f"{answer.status} X", headers=tuple(extra))
+        if answer_twice is not None and answer_twice(request):
+            payload += payload
+        connection.sendall(payload)
         return not closing
 
-    return handle
+    server = RawServer(handle)
+    urls.append(server.url)
+    try:
+        yield server
+    finally:
+        server.close()

@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "NextLink": "_paging",
     "Cursor": "_paging",
     "Paging": "_paging",
+    "BadPageError": "_paging",
+    "WrongPageError": "_paging",
     "decode_json": "_paging",
     "derive_request": "_paging",
     "join_url": "_urls",
@@ -73,6 +75,8 @@ _EXPORTS: dict[str, str] = {
     "PkglistWarning": "_errors",
     "ListingChangedWarning": "_errors",
     "InvalidItemWarning": "_errors",
+    "CompletenessWarning": "_errors",
+    "StrictError": "_errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -100,6 +104,7 @@ if TYPE_CHECKING:
     from ._errors import (
         AuthError as AuthError,
         BadRequestError as BadRequestError,
+        CompletenessWarning as CompletenessWarning,
         InvalidItemError as InvalidItemError,
         InvalidItemWarning as InvalidItemWarning,
         ListingChangedWarning as ListingChangedWarning,
@@ -112,6 +117,7 @@ if TYPE_CHECKING:
         ProviderError as ProviderError,
         RateLimitedError as RateLimitedError,
         ServerError as ServerError,
+        StrictError as StrictError,
         UsageError as UsageError,
     )
     from ._hookspecs import (
@@ -128,10 +134,12 @@ if TYPE_CHECKING:
         ListOptions as ListOptions,
     )
     from ._paging import (
+        BadPageError as BadPageError,
         Cursor as Cursor,
         NextLink as NextLink,
         PageNumber as PageNumber,
         Paging as Paging,
+        WrongPageError as WrongPageError,
         decode_json as decode_json,
         derive_request as derive_request,
     )

@@ -7,10 +7,11 @@ speculatively beyond the last page known to exist when it does not. Pages are
 consumed in order, so packages come out in server order whatever the
 concurrency; whatever lies past the end is cancelled and dropped.
 
-Around that loop: retries with backoff, a rate-limit gate shared by all
-requests, de-duplication by id (a sliding window, so memory stays flat), loop
-guards (a repeated link, pages that only repeat what was listed, a page cap)
-and the early stop on ``limit``.
+The engine only schedules and does the I/O. Whether a listing goes on, the
+loop guards, de-duplication, the limit and the end checks are the listing's
+state (:mod:`pkglist._state`); whether and when to try a request again is the
+retry policy's (:mod:`pkglist._retry`), beside the rate gate every request
+passes.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import math
-import ssl
 import warnings
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -29,46 +28,38 @@ from typing import Any
 import attrs
 import httpx
 
-from ._client import Client, origin_text
+from ._client import Client, logger, origin_text
 from ._errors import (
     InvalidItemError,
     InvalidItemWarning,
-    ListingChangedWarning,
     NetworkError,
     PkglistError,
     PluginError,
     ProtocolError,
     ProviderError,
+    StrictError,
 )
-from ._http import (
-    RETRY_STATUSES,
-    OriginAuth,
-    RateGate,
-    RetryTiming,
-    error_for_status,
-    logger,
-    retry_after_seconds,
-)
+from ._http import OriginAuth, error_for_status
 from ._model import Package, Page
 from ._options import ListOptions
-from ._paging import InvalidJSONError
+from ._paging import BadPageError, InvalidJSONError
 from ._plugins import PluginManager
 from ._provider import Connection, Listing, Provider
 from ._query import Query
-from .text import one_line, redact
+from ._retry import RateGate, RetryPolicy, certificate_problem
+from ._state import ListingState
+from .text import describe_error, one_line, redact
 
 __all__ = ["Call", "Progress", "run"]
 
-#: How many recent package ids are remembered to drop duplicates (page shifts).
-DEDUP_WINDOW = 20_000
 #: Pages fetched ahead of their turn that may wait, undecoded, while requests go on.
 _READY_PAGES = 2
-#: Consecutive non-empty pages without a single new package before we call it a loop.
-REPEATED_PAGES_LIMIT = 3
 #: Packages per batch: a large page is normalized and handed on in slices this size, so
 #: that its records are written while still in the CPU cache (a fifth less CPU per package
 #: than whole pages of 5000 in the CPU-bound benchmark).
 BATCH_SIZE = 256
+#: Exceptions a normalizer raises on an item that is not what it expects (bad data).
+_DATA_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 Progress = Callable[[int, int | None, int], None]
 
@@ -97,7 +88,11 @@ class Call:
 
 
 async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator[list[Package], None]:
-    """Batches of new packages (a page's, in slices of at most ``BATCH_SIZE``), in server order."""
+    """Batches of new packages (a page's, in slices of at most ``BATCH_SIZE``), in server order.
+
+    Warnings go through :mod:`warnings` as they arise; with ``strict``, a listing
+    that warned raises :class:`StrictError` after its last batch.
+    """
     options = call.options
     connection = call.connection
     async with Client(
@@ -116,6 +111,12 @@ async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator
         async with contextlib.aclosing(runner.batches()) as batches:
             async for batch in batches:
                 yield batch
+        if options.strict and runner.warned:
+            raise StrictError(
+                f"{call.where}: the listing may be incomplete ({len(runner.warned)} warning(s)); "
+                "failing because of --strict",
+                tuple(runner.warned),
+            )
 
 
 class _Runner:
@@ -124,16 +125,21 @@ class _Runner:
         self.where = call.where
         self.client = client
         self.progress = progress
-        self.options = call.options
+        self.options = options = call.options
         self.page_size = call.page_size
-        self.gate = RateGate(cap=self.options.max_retry_wait)
-        self.timing = RetryTiming(base=self.options.retry_backoff, cap=self.options.max_retry_wait)
-        self.remaining = self.options.limit
-        self.total_items: int | None = None
+        self.state = ListingState(where=self.where, limit=options.limit, max_pages=options.max_pages)
+        self.gate = RateGate(cap=options.max_retry_wait)
+        self.policy = RetryPolicy(
+            retries=options.retries,
+            backoff=options.retry_backoff,
+            cap=options.max_retry_wait,
+            final=lambda response: call.provider.error_class(response) is not None,
+        )
+        self.warned: list[str] = []
         self.requests = 0
-        self.duplicates = 0
-        hook = call.manager.hook
-        self.hook = hook
+        #: Whether the page just consumed says the listing goes on (decided by the state).
+        self.go_on = False
+        self.hook = hook = call.manager.hook
         provider, listing, query = call.provider, call.listing, call.query
         self.normalize: Callable[[Any], Any]
         if call.manager.only_default("pkglist_normalize"):
@@ -146,107 +152,76 @@ class _Runner:
     # Packages ----------------------------------------------------------------------
 
     async def batches(self) -> AsyncGenerator[list[Package], None]:
-        call = self.call
-        first = self.hook.pkglist_list_request(
-            provider=call.provider,
-            listing=call.listing,
-            query=call.query,
-            base_url=call.connection.base_url,
-            page_size=self.page_size,
-        )
-        if not isinstance(first, httpx.Request):
-            raise PluginError(f"{self.where}: no plugin built the first request (got {first!r:.60})")
-        seen: set[str] = set()
-        order: deque[str] = deque()
-        repeated = 0
-        emitted = 0
+        state = self.state
         try:
-            async with contextlib.aclosing(self._pages(first)) as pages:
+            async with contextlib.aclosing(self._pages(self._first_request())) as pages:
                 async for position, page in pages:
-                    self._note_total(page, position)
-                    duplicates_before = self.duplicates
+                    state.page_started(page, position)
+                    self._emit()
+                    new = 0
                     items = page.items
                     for start in range(0, len(items), BATCH_SIZE):
-                        batch = self._packages(
-                            items[start : start + BATCH_SIZE], position, start, seen, order
+                        batch = state.admit(
+                            self._packages(items[start : start + BATCH_SIZE], position, start)
                         )
-                        if self.remaining is not None and len(batch) >= self.remaining:
-                            del batch[self.remaining :]
-                        emitted += len(batch)
-                        if self.remaining is not None:
-                            self.remaining -= len(batch)
+                        new += len(batch)
                         if batch:
                             yield batch
-                        if self.remaining is not None and self.remaining <= 0:
+                        if state.done:
                             return
-                    if items and self.duplicates - duplicates_before == len(items):
-                        repeated += 1
-                        if repeated >= REPEATED_PAGES_LIMIT:
-                            raise ProtocolError(
-                                f"{self.where}: pages {position - repeated + 1}-{position} only repeat "
-                                "packages already listed; the server's pagination seems to loop"
-                            )
-                    else:
-                        repeated = 0
+                    self.go_on = state.page_done(page, position, new)
                     if self.progress is not None:
-                        self.progress(position, page.last_number, emitted)
+                        self.progress(position, page.last_number, state.listed)
+            state.finish()
         except PkglistError as exc:
-            self.duplicates = 0  # an error explains itself; the drop count would only mislead
             _redact_error(exc, self.client.secrets)
             raise
-        except BaseException:
-            self.duplicates = 0
-            raise
         finally:
-            if self.duplicates:
-                warnings.warn(
-                    f"{self.where}: dropped {self.duplicates} duplicate package(s); "
-                    "the listing changed while it ran",
-                    ListingChangedWarning,
-                    stacklevel=2,
-                )
+            self._emit()
 
-    def _note_total(self, page: Page, position: int) -> None:
-        if page.total_items is not None:
-            if self.total_items is not None and page.total_items != self.total_items:
-                warnings.warn(
-                    f"{self.where}: the listing changed while it ran "
-                    f"(total went from {self.total_items} to {page.total_items} at page {position})",
-                    ListingChangedWarning,
-                    stacklevel=2,
-                )
-            self.total_items = page.total_items
+    def _emit(self) -> None:
+        for category, message in self.state.notes:
+            self.warned.append(message)
+            warnings.warn(message, category, stacklevel=4)
+        self.state.notes.clear()
 
-    def _packages(
-        self, items: Sequence[Any], position: int, first_index: int, seen: set[str], order: deque[str]
-    ) -> list[Package]:
+    def _first_request(self) -> httpx.Request:
+        call = self.call
+        try:
+            first = self.hook.pkglist_list_request(
+                provider=call.provider,
+                listing=call.listing,
+                query=call.query,
+                base_url=call.connection.base_url,
+                page_size=self.page_size,
+            )
+        except PkglistError:
+            raise
+        except Exception as exc:
+            raise self._plugin_fault("pkglist_list_request", exc) from exc
+        if not isinstance(first, httpx.Request):
+            raise self._bad_return("pkglist_list_request", first, "an httpx.Request")
+        return first
+
+    def _packages(self, items: Sequence[Any], position: int, first_index: int) -> list[Package]:
         batch: list[Package] = []
         normalize = self.normalize
         raw_wanted = self.options.raw
         for index, raw in enumerate(items, first_index):
             try:
                 package = normalize(raw)
-            except (
-                InvalidItemError,
-                KeyError,
-                TypeError,
-                ValueError,
-                AttributeError,
-                IndexError,
-                OverflowError,
-            ) as exc:
+            except InvalidItemError as exc:
+                self._invalid_item(position, index, exc)
+                continue
+            except PkglistError:
+                raise
+            except Exception as exc:
+                if not isinstance(exc, _DATA_ERRORS) or self._foreign(exc):
+                    raise self._plugin_fault("pkglist_normalize", exc) from exc
                 self._invalid_item(position, index, exc)
                 continue
             if type(package) is not Package and not isinstance(package, Package):
-                raise PluginError(f"{self.where}: normalizing returned {package!r:.60} instead of a Package")
-            key = package.id
-            if key in seen:
-                self.duplicates += 1
-                continue
-            seen.add(key)
-            order.append(key)
-            if len(order) > DEDUP_WINDOW:
-                seen.discard(order.popleft())
+                raise self._bad_return("pkglist_normalize", package, "a Package")
             if raw_wanted:
                 package = attrs.evolve(package, raw=raw)
             batch.append(package)
@@ -257,31 +232,50 @@ class _Runner:
         message = f"{self.where}: page {position}, item {index + 1}: invalid item: {reason}"
         if not self.options.skip_invalid:
             raise InvalidItemError(message) from exc
-        warnings.warn(message + " (skipped)", InvalidItemWarning, stacklevel=3)
+        self.state.skipped += 1
+        self.warned.append(message)
+        warnings.warn(message + " (skipped)", InvalidItemWarning, stacklevel=4)
+
+    # Plugin faults -----------------------------------------------------------------
+
+    def _foreign(self, exc: BaseException) -> bool:
+        """Whether ``exc`` comes from a plugin other than the listing's own provider."""
+        culprit = self.call.manager.culprit(exc)
+        return culprit is not None and culprit != self.call.manager.plugin_of_provider(self.call.provider)
+
+    def _plugin_fault(self, hook: str, exc: BaseException) -> PluginError:
+        manager = self.call.manager
+        culprit = manager.culprit(exc) or manager.plugin_of_provider(self.call.provider)
+        return PluginError(f"{self.where}: plugin {culprit!r} failed in {hook}: {describe_error(exc)}")
+
+    def _bad_return(self, hook: str, value: object, wanted: str) -> PluginError:
+        manager = self.call.manager
+        suspects = manager.implementers(hook) or [manager.plugin_of_provider(self.call.provider)]
+        named = ", ".join(repr(name) for name in suspects)
+        return PluginError(
+            f"{self.where}: {hook} returned {one_line(repr(value), 60)} instead of {wanted} "
+            f"(implemented by plugin {named})"
+        )
 
     # Pages -------------------------------------------------------------------------
 
     async def _pages(self, request: httpx.Request) -> AsyncGenerator[tuple[int, Page], None]:
+        state = self.state
         position = 1
-        seen_urls = {hash(str(request.url))}
+        state.check_link(str(request.url), position)
         page = await self._fetch(request, position)
         yield position, page
-        while page.next is not None:
+        while self.go_on:
+            assert page.next is not None
             if page.addressable and self.options.concurrency > 1:
                 async with contextlib.aclosing(self._pipeline(page, position)) as pipeline:
                     async for item in pipeline:
                         yield item
                 return
             request = page.next
-            key = hash(str(request.url))
-            if key in seen_urls:
-                raise ProtocolError(
-                    f"{self.where}: the link to page {position + 1} repeats an earlier page "
-                    "(the server's pagination loops)"
-                )
-            seen_urls.add(key)
             position += 1
-            self._check_cap(position)
+            state.check_position(position)
+            state.check_link(str(request.url), position)
             page = await self._fetch(request, position)
             yield position, page
 
@@ -298,63 +292,54 @@ class _Runner:
         assert start.number is not None
         request_for = start.request_for
         number = start.number
-        bound = start.last_number
+        bound = start.last_number if start.last_number is not None and start.last_number > number else None
         next_number = number + 1
         window = self.options.concurrency
-        pending: deque[tuple[httpx.Request, asyncio.Task[tuple[httpx.Response, int]]]] = deque()
+        pending: deque[tuple[int, httpx.Request, asyncio.Task[tuple[httpx.Response, int]]]] = deque()
         try:
             while True:
-                wanted = None
-                if self.remaining is not None:
-                    wanted = number + max(1, math.ceil(self.remaining / self.page_size))
+                wanted = self.state.wanted_pages(self.page_size)
                 cap = number + (self.options.max_pages - position) + 1
-                in_flight = sum(1 for _, task in pending if not task.done())
+                in_flight = sum(1 for _, _, task in pending if not task.done())
                 ready = len(pending) - in_flight
                 while (
                     in_flight < window
                     and ready < _READY_PAGES
                     and (bound is not None or len(pending) < window)
                     and (bound is None or next_number <= bound)
-                    and (wanted is None or next_number <= wanted)
+                    and (wanted is None or next_number <= number + wanted)
                     and next_number <= cap
                 ):
                     request = request_for(next_number)
                     fetch = self._response(request, position + len(pending) + 1)
-                    pending.append((request, asyncio.ensure_future(fetch)))
+                    pending.append((next_number, request, asyncio.ensure_future(fetch)))
                     next_number += 1
                     in_flight += 1
                 if not pending:
-                    self._check_cap(position + 1)
+                    self.state.check_position(position + 1)
                     return
-                if not pending[0][1].done():
+                if not pending[0][2].done():
                     # Wake up for any page, not just the next one, to keep the window full.
-                    waiting = [task for _, task in pending if not task.done()]
+                    waiting = [task for _, _, task in pending if not task.done()]
                     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                request, task = pending.popleft()
+                _, request, task = pending.popleft()
                 position += 1
-                self._check_cap(position)
+                self.state.check_position(position)
                 page = await self._complete(request, position, *task.result())
                 number = page.number if page.number is not None else number + 1
                 yield position, page
-                if page.next is None:
+                if not self.go_on:
                     return
-                if page.last_number is not None:
+                if page.last_number is not None and page.last_number > number:
                     bound = page.last_number
-                if bound is not None and number >= bound:
-                    bound = None  # the announced last page says there is more: go on speculatively
+                elif bound is not None and number >= bound:
+                    bound = None  # the signals say there is more than announced: go on speculatively
         finally:
-            for _, task in pending:
+            for _, _, task in pending:
                 task.cancel()
             if pending:
-                await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
-
-    def _check_cap(self, position: int) -> None:
-        if position > self.options.max_pages:
-            raise ProtocolError(
-                f"{self.where}: stopped after {self.options.max_pages} pages without reaching the end "
-                "(raise the cap with --max-pages / max_pages)"
-            )
+                await asyncio.gather(*(task for _, _, task in pending), return_exceptions=True)
 
     async def _fetch(self, request: httpx.Request, position: int) -> Page:
         """One page, fetched and paginated, with retries."""
@@ -364,49 +349,28 @@ class _Runner:
     async def _response(
         self, request: httpx.Request, position: int, attempt: int = 0
     ) -> tuple[httpx.Response, int]:
-        """A 2xx response for ``request`` and the attempts it took, retrying what is worth it."""
+        """A 2xx response for ``request`` and the attempts it took, as the retry policy allows."""
         while True:
             attempt += 1
-            response: httpx.Response | None = None
-            asked: float | None = None
-            unreadable = False
+            outcome: httpx.Response | Exception
             try:
-                response = await self._send(request)
+                outcome = await self._send(request)
             except ProtocolError as exc:
                 raise self._page_error(ProtocolError, position, exc.message) from None
-            except httpx.DecodingError as exc:  # a body its Content-Encoding does not describe
-                failure = f"response body could not be decoded ({_detail(exc)})"
-                unreadable = True
-            except httpx.TimeoutException as exc:
-                failure = f"timed out ({one_line(str(exc)) or type(exc).__name__})"
-            except httpx.TransportError as exc:
-                if _certificate_problem(exc):
-                    reason = (
-                        f"TLS certificate verification failed for {origin_text(request.url)} ({_detail(exc)}); "
-                        "trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
-                    )
-                    raise self._page_error(NetworkError, position, reason) from None
-                failure = f"connection failed ({type(exc).__name__}: {_detail(exc)})"
+            except httpx.HTTPError as exc:
+                outcome = exc
             else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return response, attempt
-                if status not in RETRY_STATUSES or self.call.provider.error_class(response) is not None:
-                    raise self._status_error(response, position)
-                asked = retry_after_seconds(response)
-                failure = f"HTTP {status}"
-            if attempt > self.options.retries:
-                if response is not None:
-                    raise self._status_error(response, position, attempts=attempt)
-                kind = ProtocolError if unreadable else NetworkError
-                raise self._page_error(kind, position, f"gave up after {attempt} attempts: {failure}")
-            throttled = response is not None and response.status_code == 429
-            await self._back_off(position, attempt, failure, asked, throttled=throttled)
+                if 200 <= outcome.status_code < 300:
+                    return outcome, attempt
+            wait = self.policy.wait(attempt, outcome)
+            if wait is None:
+                raise self._failure(outcome, position, attempt) from None
+            await self._back_off(position, attempt, _describe(outcome), wait, outcome)
 
     async def _complete(
         self, request: httpx.Request, position: int, response: httpx.Response, attempt: int
     ) -> Page:
-        """Paginate a 2xx response; a body that is not JSON (often a truncated one) is fetched again.
+        """Paginate a 2xx response; a response that cannot be this page is fetched again.
 
         Decoding happens here, when the page's turn comes, so pages waiting in the
         pipeline hold their bytes, not their decoded items.
@@ -414,18 +378,18 @@ class _Runner:
         while True:
             try:
                 return self._paginate(request, response, position)
-            except InvalidJSONError as exc:
-                if attempt > self.options.retries:
+            except BadPageError as exc:
+                wait = self.policy.wait(attempt, exc)
+                if wait is None:
                     reason = f"gave up after {attempt} attempts: {exc.message}"
                     raise self._page_error(ProtocolError, position, reason) from None
-                await self._back_off(position, attempt, exc.message, None, throttled=False)
+                await self._back_off(position, attempt, exc.message, wait, exc)
                 response, attempt = await self._response(request, position, attempt)
 
     async def _back_off(
-        self, position: int, attempt: int, failure: str, asked: float | None, *, throttled: bool
+        self, position: int, attempt: int, failure: str, delay: float, outcome: object
     ) -> None:
-        delay = self.timing.wait(attempt, asked)
-        if throttled:
+        if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
             self.gate.close_for(delay)
         logger.info("%s: page %d: %s; retry %d in %.2fs", self.where, position, failure, attempt, delay)
         await asyncio.sleep(delay)
@@ -440,9 +404,22 @@ class _Runner:
         finally:
             self.gate.settle(response)
 
+    def _failure(self, outcome: httpx.Response | Exception, position: int, attempt: int) -> ProviderError:
+        """The error for the last attempt's outcome."""
+        if isinstance(outcome, httpx.Response):
+            return self._status_error(outcome, position, attempts=attempt)
+        if isinstance(outcome, httpx.TransportError) and certificate_problem(outcome):
+            reason = (
+                f"TLS certificate verification failed for {origin_text(outcome.request.url)} "
+                f"({_detail(outcome)}); trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
+            )
+            return self._page_error(NetworkError, position, reason)
+        kind = ProtocolError if isinstance(outcome, httpx.DecodingError) else NetworkError
+        return self._page_error(kind, position, f"gave up after {attempt} attempts: {_describe(outcome)}")
+
     def _status_error(
         self, response: httpx.Response, position: int, attempts: int | None = None
-    ) -> Exception:
+    ) -> ProviderError:
         call = self.call
         return error_for_status(
             response,
@@ -476,18 +453,32 @@ class _Runner:
                 request=request,
                 response=response,
             )
-        except InvalidJSONError:
+        except BadPageError:
             raise
         except json.JSONDecodeError as exc:
             raise InvalidJSONError(f"response body is not JSON ({exc.msg})") from None
         except ProtocolError as exc:
             raise self._page_error(ProtocolError, position, exc.message, response.status_code) from None
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except PkglistError:
+            raise
+        except Exception as exc:
+            if not isinstance(exc, _DATA_ERRORS) or self._foreign(exc):
+                raise self._plugin_fault("pkglist_paginate", exc) from exc
             reason = f"unexpected response body ({type(exc).__name__}: {exc})"
             raise self._page_error(ProtocolError, position, reason, response.status_code) from exc
         if not isinstance(page, Page):
-            raise PluginError(f"{self.where}: paginating returned {page!r:.60} instead of a Page")
+            raise self._bad_return("pkglist_paginate", page, "a Page")
         return page
+
+
+def _describe(outcome: httpx.Response | BaseException) -> str:
+    if isinstance(outcome, httpx.Response):
+        return f"HTTP {outcome.status_code}"
+    if isinstance(outcome, httpx.DecodingError):
+        return f"response body could not be decoded ({_detail(outcome)})"
+    if isinstance(outcome, httpx.TimeoutException):
+        return f"timed out ({one_line(str(outcome)) or type(outcome).__name__})"
+    return f"connection failed ({type(outcome).__name__}: {_detail(outcome)})"
 
 
 def _redact_error(exc: PkglistError, secrets: set[str]) -> None:
@@ -498,15 +489,6 @@ def _redact_error(exc: PkglistError, secrets: set[str]) -> None:
         exc.args = (message,)
     if isinstance(exc, ProviderError) and exc.detail:
         exc.detail = redact(exc.detail, secrets)
-
-
-def _certificate_problem(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _detail(exc: BaseException) -> str:

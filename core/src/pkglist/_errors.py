@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "BadRequestError",
+    "CompletenessWarning",
     "InvalidItemError",
     "InvalidItemWarning",
     "ListingChangedWarning",
@@ -22,6 +23,7 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "ServerError",
+    "StrictError",
     "UsageError",
 ]
 
@@ -119,6 +121,17 @@ class InvalidItemError(ProtocolError):
     """
 
 
+class StrictError(PkglistError):
+    """A listing ended with warnings while ``strict`` was asked for: it may be incomplete.
+
+    Raised after every package was handed on; ``warnings`` are the messages.
+    """
+
+    def __init__(self, message: str, warnings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.warnings = warnings
+
+
 class PkglistWarning(UserWarning):
     """Base class of the warnings pkglist emits."""
 
@@ -129,3 +142,8 @@ class ListingChangedWarning(PkglistWarning):
 
 class InvalidItemWarning(PkglistWarning):
     """An item could not be normalized and was skipped (only when skipping was asked for)."""
+
+
+class CompletenessWarning(PkglistWarning):
+    """The listing may be incomplete: the server's signals disagreed, or the count at the end
+    differs from the total it announced."""

@@ -66,7 +66,15 @@ class Page:
     is the number of the last page if the API tells it: the engine then fetches
     the following pages concurrently (and, without ``last_number``, a window of
     pages ahead speculatively). ``total_items`` is the provider's item count,
-    used to notice a listing that changes while it runs.
+    used to notice a listing that changes while it runs and checked at the end.
+
+    The other signals a response may carry are kept for the engine to
+    reconcile (see :mod:`pkglist._state`): ``has_more`` (an explicit flag),
+    ``linked`` (whether a next link was present, for an API that sends one),
+    ``page_size`` (the size asked for, so a short page can be told) and
+    ``exact_totals`` (false where the API's counts are only upper bounds).
+    A strategy sets ``next`` whenever a following page *could* be asked for;
+    whether the listing goes on is the engine's decision.
     """
 
     items: Sequence[Any]
@@ -75,6 +83,10 @@ class Page:
     last_number: int | None = None
     total_items: int | None = None
     request_for: Callable[[int], httpx.Request] | None = attrs.field(default=None, eq=False)
+    has_more: bool | None = None
+    linked: bool | None = None
+    page_size: int | None = None
+    exact_totals: bool = True
 
     @property
     def addressable(self) -> bool:

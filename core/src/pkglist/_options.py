@@ -30,7 +30,9 @@ class ListOptions:
     stops a listing that never ends. ``timeout`` bounds one whole exchange
     (connect, send, head and body); ``max_page_bytes`` caps a page's decoded
     body. ``skip_invalid`` reports and skips an item that cannot be normalized
-    instead of failing. ``transport`` replaces the network with an
+    instead of failing. ``strict`` raises :class:`~pkglist.StrictError` at the
+    end of a listing that warned (it changed while it ran, the server's signals
+    disagreed, an item was skipped): it may be incomplete. ``transport`` replaces the network with an
     ``httpx.AsyncBaseTransport`` (tests: ``pkglist.testing.emulator_transport``).
     """
 
@@ -44,6 +46,7 @@ class ListOptions:
     max_retry_wait: float = 60.0
     max_pages: int = 20_000
     raw: bool = False
+    strict: bool = False
     skip_invalid: bool = False
     emulate: bool = False
     ca_bundle: str | None = None

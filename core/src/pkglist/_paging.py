@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "BadPageError",
     "Cursor",
     "NextLink",
     "PageNumber",
     "Paging",
     "QueryParams",
+    "WrongPageError",
     "decode_json",
     "derive_request",
     "lookup",
@@ -50,8 +52,16 @@ class Paging(Protocol):
     def paginate(self, request: httpx.Request, body: Any) -> Page: ...
 
 
-class InvalidJSONError(ProtocolError):
-    """The body is not JSON (often a truncated or proxied response, so it is retried)."""
+class BadPageError(ProtocolError):
+    """A 2xx response that cannot be this page, but another try may give it: it is fetched again."""
+
+
+class InvalidJSONError(BadPageError):
+    """The body is not JSON (often a truncated or proxied response)."""
+
+
+class WrongPageError(BadPageError):
+    """The response says it is another page (a desynchronised connection, a confused cache)."""
 
 
 def decode_json(response: httpx.Response) -> Any:
@@ -179,12 +189,23 @@ def _param(value: str | int | float | bool) -> str:
 class PageNumber:
     """Numbered pages: ``?{page_param}=N&{size_param}=M``.
 
-    ``items`` is the dotted path of the item list. The listing ends on an
-    empty page, on a page shorter than the requested size (unless
-    ``short_page_ends`` is false), when ``has_more`` is false, when
-    ``next_link`` is null, or at the last page given by ``total_pages``.
-    When ``next_link`` is set, sequential paging follows the server's href;
-    concurrent paging addresses pages by number.
+    ``items`` is the dotted path of the item list. Each response's signals
+    go to the engine, which reconciles them: a has-more flag (``has_more``),
+    a next link (``next_link``: null means no more), the last page from
+    ``total_pages``, the item count ``total_items``, and the page's own length
+    (a page shorter than asked ends the listing only when no other signal
+    says there is more, and ``short_page_ends`` is true). ``exact_totals`` is
+    false for an API whose counts are only upper bounds: they keep a listing
+    going, but an empty page after them is no surprise.
+
+    Page identity: ``reported_page`` is the dotted path of the page number the
+    response says it is, or ``previous_link`` the path of a previous-page link
+    (with ``next_link``, the number is read from the links' ``page_param``).
+    A response for another page raises :class:`WrongPageError`, so the
+    engine asks again instead of merging it.
+
+    With ``next_link``, sequential paging follows the server's href; concurrent
+    paging addresses pages by number.
     """
 
     items: str
@@ -196,6 +217,9 @@ class PageNumber:
     total_items: str | None = None
     next_link: str | None = None
     short_page_ends: bool = True
+    exact_totals: bool = True
+    reported_page: str | None = None
+    previous_link: str | None = None
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
         return _build(url, [*params, (self.page_param, self.first), (self.size_param, page_size)])
@@ -208,33 +232,57 @@ class PageNumber:
         number = _int_param(request, self.page_param)
         if number is None:
             number = self.first
-        size = _int_param(request, self.size_param)
+        href = None if self.next_link is None else _text(body, self.next_link)
+        reported = self._reported(request, body, href)
+        if reported is not None and reported != number:
+            raise WrongPageError(f"the response is for page {reported}, not page {number}")
         total_pages = _count(body, self.total_pages)
-        last = None if total_pages is None else self.first + max(total_pages, 1) - 1
-        href = None
-        ended = not items or (self.short_page_ends and size is not None and len(items) < size)
+        has_more = None
         if self.has_more is not None:
             more = lookup(body, self.has_more)
             if more is not _MISSING and more is not None:
                 if not isinstance(more, bool):
                     raise ProtocolError(f"expected a boolean at {self.has_more!r}, got {_kind(more)}")
-                ended = ended or not more
-        if self.next_link is not None:
-            href = _text(body, self.next_link)
-            ended = ended or href is None
-        if last is not None and number >= last:
-            ended = True
-        following = None
-        if not ended:
-            following = _follow(request, href) if href is not None else self.request_for(request, number + 1)
+                has_more = more
         return Page(
             items=items,
-            next=following,
+            next=_follow(request, href) if href is not None else self.request_for(request, number + 1),
             number=number,
-            last_number=last,
+            last_number=None if total_pages is None else self.first + max(total_pages, 1) - 1,
             total_items=_count(body, self.total_items),
             request_for=functools.partial(self.request_for, request),
+            has_more=has_more,
+            linked=None if self.next_link is None else href is not None,
+            page_size=_int_param(request, self.size_param) if self.short_page_ends else None,
+            exact_totals=self.exact_totals,
         )
+
+    def _reported(self, request: httpx.Request, body: Any, href: str | None) -> int | None:
+        if self.reported_page is not None:
+            value = lookup(body, self.reported_page)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().isdigit():
+                return int(value)
+            return None
+        if self.previous_link is None or self.next_link is None:
+            return None
+        if href is not None:
+            following = _link_page(request, href, self.page_param)
+            return None if following is None else following - 1
+        previous = _text(body, self.previous_link)
+        if previous is not None:
+            preceding = _link_page(request, previous, self.page_param)
+            return None if preceding is None else preceding + 1
+        return self.first
+
+
+def _link_page(request: httpx.Request, href: str, page_param: str) -> int | None:
+    try:
+        value = request.url.join(href).params.get(page_param)
+    except ValueError:
+        return None
+    return int(value) if value is not None and value.isdigit() else None
 
 
 @attrs.frozen
@@ -252,10 +300,10 @@ class NextLink:
     def paginate(self, request: httpx.Request, body: Any) -> Page:
         items = _items(body, self.items)
         href = _text(body, self.next)
-        following = None
-        if href is not None and items:
-            following = _follow(request, href)
-        return Page(items=items, next=following, total_items=_count(body, self.total_items))
+        following = None if href is None else _follow(request, href)
+        return Page(
+            items=items, next=following, total_items=_count(body, self.total_items), linked=href is not None
+        )
 
 
 @attrs.frozen
@@ -275,6 +323,8 @@ class Cursor:
         items = _items(body, self.items)
         token = _text(body, self.token)
         following = None
-        if token is not None and items:
+        if token is not None:
             following = derive_request(request, request.url.copy_set_param(self.param, token))
-        return Page(items=items, next=following, total_items=_count(body, self.total_items))
+        return Page(
+            items=items, next=following, total_items=_count(body, self.total_items), linked=token is not None
+        )

@@ -29,6 +29,7 @@ from ._hookspecs import hookimpl
 from ._options import RESERVED_NAMES
 from ._provider import Credential, Listing, Provider
 from ._query import query_options
+from .text import describe_error, shorten
 
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
@@ -157,7 +158,7 @@ class PluginManager:
             try:
                 plugin = entry_point.load()
             except Exception as exc:  # noqa: BLE001 - any import failure disables only this plugin
-                self._fail(name, version, spec, f"import failed: {_one_line(exc)}")
+                self._fail(name, version, spec, f"import failed: {describe_error(exc)}")
                 continue
             self._add(plugin, name=name, version=version, spec=spec)
 
@@ -178,7 +179,7 @@ class PluginManager:
         try:
             self._pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            self._fail(name, version, spec, _one_line(exc))
+            self._fail(name, version, spec, describe_error(exc))
             return
         try:
             hooks = self._check_hooks(plugin)
@@ -216,7 +217,7 @@ class PluginManager:
                 result: Iterable[Provider] | None = impl.function()  # type: ignore[assignment]
                 found = list(result or ())
             except Exception as exc:  # noqa: BLE001 - a failing plugin must not take others down
-                raise PluginError(f"pkglist_providers failed: {_one_line(exc)}") from None
+                raise PluginError(f"pkglist_providers failed: {describe_error(exc)}") from None
             providers.extend(found)
         names: set[str] = set()
         for provider in providers:
@@ -264,10 +265,48 @@ class PluginManager:
         self._ensure_loaded()
         return list(self._records)
 
+    def plugin_of_provider(self, provider: Provider) -> str:
+        """The name of the plugin (its distribution) that provides ``provider``."""
+        record = self.providers().get(provider.name)
+        return record.plugin if record is not None else type(provider).__module__.split(".")[0]
+
+    def implementers(self, hook_name: str) -> list[str]:
+        """The plugins other than the core's default that implement ``hook_name``."""
+        impls = getattr(self.hook, hook_name).get_hookimpls()
+        return [impl.plugin_name for impl in impls if impl.plugin is not self._default]
+
+    def culprit(self, exc: BaseException) -> str | None:
+        """The plugin whose code raised ``exc``: the innermost frame of its traceback that
+        belongs to a registered plugin's package (core, library and stdlib frames are skipped).
+        ``None`` when no plugin code is on the traceback."""
+        packages: dict[str, str] = {}
+        for name, plugin in self._pm.list_name_plugin():
+            if plugin is not self._default and name is not None:
+                packages.setdefault(_package_of(plugin), name)
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            frames.append(tb.tb_frame)
+            tb = tb.tb_next
+        for frame in reversed(frames):
+            module = frame.f_globals.get("__name__") or ""
+            owners = [key for key in packages if module == key or module.startswith(key + ".")]
+            if owners:
+                return packages[max(owners, key=len)]
+        return None
+
     def only_default(self, hook_name: str) -> bool:
         """True when no plugin but the core's default implements ``hook_name`` (fast path)."""
         impls = getattr(self.hook, hook_name).get_hookimpls()
         return not self.tracing and len(impls) == 1 and impls[0].plugin is self._default
+
+
+def _package_of(plugin: object) -> str:
+    """Where a plugin's code lives: a module plugin's top-level package (a distribution's
+    code), or the module of a plugin object's class."""
+    if isinstance(plugin, type(sys)):
+        return plugin.__name__.split(".")[0]
+    return type(plugin).__module__
 
 
 def _check_provider(provider: object) -> None:
@@ -314,12 +353,6 @@ def _name_set(value: str) -> set[str]:
     return {canonical_name(part.strip()) for part in value.split(",") if part.strip()}
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 200 else text[:199] + "…"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _trace_before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
     args = ", ".join(f"{key}={_short(value)}" for key, value in kwargs.items())
     impls = ", ".join(impl.plugin_name for impl in reversed(hook_impls))
@@ -333,7 +366,7 @@ def _trace_after(
     kwargs: Mapping[str, Any],
 ) -> None:
     exc = outcome.exception
-    shown = f"raised {_one_line(exc)}" if exc is not None else _short(outcome.get_result())
+    shown = f"raised {describe_error(exc)}" if exc is not None else _short(outcome.get_result())
     print(f"pkglist: hook {hook_name} = {shown}", file=sys.stderr)
 
 
@@ -342,8 +375,7 @@ def _short(value: object) -> str:
         return value.name
     if isinstance(value, Listing):
         return value.name
-    text = repr(value)
-    return text if len(text) <= 120 else text[:119] + "…"
+    return shorten(repr(value), 120)
 
 
 _default_manager: PluginManager | None = None

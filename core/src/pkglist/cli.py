@@ -215,6 +215,12 @@ def _common_options(provider: Provider) -> list[click.Option]:
             help="Report and skip items that cannot be normalized instead of failing.",
         ),
         click.Option(
+            ["--strict"],
+            is_flag=True,
+            default=None,
+            help="Exit 1 (after the output) when the listing warned that it may be incomplete.",
+        ),
+        click.Option(
             ["--emulate"],
             is_flag=True,
             default=None,
@@ -311,14 +317,19 @@ def _close_data_stream(stream: TextIO) -> bool:
 
 async def _write_all(prepared: Any, writer: Any, progress: _Progress | None) -> int:
     from ._api import _batches
+    from ._errors import StrictError
 
     count = 0
-    async with contextlib.aclosing(_batches(prepared, progress)) as batches:
-        async for batch in batches:
-            writer.write(batch)
-            count += len(batch)
-            if gc.get_count()[0] >= _COLLECT_AFTER:
-                gc.collect()
+    try:
+        async with contextlib.aclosing(_batches(prepared, progress)) as batches:
+            async for batch in batches:
+                writer.write(batch)
+                count += len(batch)
+                if gc.get_count()[0] >= _COLLECT_AFTER:
+                    gc.collect()
+    except StrictError:
+        writer.close()  # everything was listed: the output is whole, only its completeness is in doubt
+        raise
     writer.close()
     return count
 

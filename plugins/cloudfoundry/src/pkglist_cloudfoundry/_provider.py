@@ -40,6 +40,7 @@ _PAGING = pkglist.PageNumber(
     total_pages="pagination.total_pages",
     total_items="pagination.total_results",
     next_link="pagination.next.href",
+    previous_link="pagination.previous.href",  # with the next link, tells which page a response is
 )
 
 APP_PACKAGES = pkglist.Listing(

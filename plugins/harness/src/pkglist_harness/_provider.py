@@ -41,13 +41,15 @@ _V1_PAGING = pkglist.PageNumber(
     first=0,
     total_pages="data.pageCount",
     total_items="data.itemCount",
+    exact_totals=False,  # they can count versions while the list has packages: upper bounds
+    reported_page="data.pageIndex",
 )
 
 PACKAGES = pkglist.Listing(
     name="packages",
     query=PackagesQuery,
     paging=pkglist.PageNumber(
-        items="items", page_param="page", size_param="size", first=0, has_more="hasMore"
+        items="items", page_param="page", size_param="size", first=0, has_more="hasMore", reported_page="page"
     ),
     help="Packages of an account, org or project (GET /har/api/v3/packages).",
     max_page_size=100,

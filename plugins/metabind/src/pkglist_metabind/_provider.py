@@ -77,6 +77,7 @@ _PAGES = pkglist.PageNumber(
     first=1,
     total_pages="pagination.pages",
     total_items="pagination.total",
+    reported_page="pagination.page",
     short_page_ends=False,  # `pages` is authoritative: a server capping `limit` lower must not end us early
 )
 # The same without `pages` in the body: then a short or empty page ends the listing.
