@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -144,16 +145,18 @@ class TinyProxy:
         return self.log.read_text(errors="replace").splitlines()
 
 
+# What tinyproxy's config parser takes as a BasicAuth user or password (and all URL-safe).
+_TINYPROXY_WORD = re.compile(r"[-A-Za-z0-9._]+")
+
+
 @contextmanager
 def tinyproxy(*, basic_auth: tuple[str, str] | None = None) -> Iterator[TinyProxy]:
     """tinyproxy on a free loopback port, open to 127.0.0.1, CONNECT allowed to any port (so
     ``https://127.0.0.1:PORT`` works through it), and with ``basic_auth`` only for that user
     (others get 407)."""
+    if basic_auth is not None and not all(_TINYPROXY_WORD.fullmatch(part) for part in basic_auth):
+        raise ValueError("tinyproxy's BasicAuth takes a user and a password made of letters, digits and -._")
     binary = require_binary("tinyproxy")
-    if basic_auth is not None and any(
-        not part or any(char.isspace() or char in "\"'#" for char in part) for part in basic_auth
-    ):
-        raise ValueError("tinyproxy's BasicAuth takes a user and password without spaces, quotes or #")
     with tempfile.TemporaryDirectory(prefix="pkglist-tinyproxy-") as tmp:
         root = Path(tmp)
         log = root / "tinyproxy.log"
@@ -176,9 +179,7 @@ def tinyproxy(*, basic_auth: tuple[str, str] | None = None) -> Iterator[TinyProx
 
         with _serving("tinyproxy", root, launch, logs=("tinyproxy.log",)) as port:
             bare_url = f"http://127.0.0.1:{port}"
-            url = (
-                bare_url if basic_auth is None else f"http://{basic_auth[0]}:{basic_auth[1]}@127.0.0.1:{port}"
-            )
+            url = bare_url if basic_auth is None else f"http://{':'.join(basic_auth)}@127.0.0.1:{port}"
             yield TinyProxy(url=url, bare_url=bare_url, log=log)
 
 
