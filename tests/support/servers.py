@@ -32,6 +32,9 @@ _SYSTEM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 _START_TIMEOUT = 30.0
 _STOP_TIMEOUT = 10.0
 _START_ATTEMPTS = 3
+# How each server says its port was taken (tinyproxy 1.11 binds before it opens its log, and
+# says no more than this).
+_PORT_TAKEN = ("Address already in use", "address already in use", "Could not create listening sockets")
 
 
 def require_binary(name: str, package: str | None = None) -> str:
@@ -128,7 +131,12 @@ http {{
             # -e: errors before the config is read go to our directory, not /var/log/nginx.
             return [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")]
 
-        with _serving("nginx", root, launch, logs=("error.log",)) as port:
+        def is_ready(port: int) -> bool:
+            # nginx writes its pid file once it has bound its port: a connection alone could
+            # reach another server that took the port first.
+            return (root / "nginx.pid").exists() and _accepts_connections(port)
+
+        with _serving("nginx", root, launch, is_ready=is_ready, logs=("error.log",)) as port:
             yield NginxProxy(url=f"http://127.0.0.1:{port}", access_log=access_log)
 
 
@@ -153,7 +161,7 @@ _TINYPROXY_WORD = re.compile(r"[-A-Za-z0-9._]+")
 def tinyproxy(*, basic_auth: tuple[str, str] | None = None) -> Iterator[TinyProxy]:
     """tinyproxy on a free loopback port, open to 127.0.0.1, CONNECT allowed to any port (so
     ``https://127.0.0.1:PORT`` works through it), and with ``basic_auth`` only for that user
-    (others get 407)."""
+    (without credentials a client gets 407; tinyproxy 1.11 answers wrong ones with 401)."""
     if basic_auth is not None and not all(_TINYPROXY_WORD.fullmatch(part) for part in basic_auth):
         raise ValueError("tinyproxy's BasicAuth takes a user and a password made of letters, digits and -._")
     binary = require_binary("tinyproxy")
@@ -162,6 +170,7 @@ def tinyproxy(*, basic_auth: tuple[str, str] | None = None) -> Iterator[TinyProx
         log = root / "tinyproxy.log"
 
         def launch(port: int) -> list[str]:
+            log.unlink(missing_ok=True)  # is_ready reads it: nothing from a failed attempt
             # No ConnectPort line: tinyproxy then allows CONNECT to every port.
             lines = [
                 f"Port {port}",
@@ -177,7 +186,11 @@ def tinyproxy(*, basic_auth: tuple[str, str] | None = None) -> Iterator[TinyProx
             (root / "tinyproxy.conf").write_text("\n".join(lines) + "\n")
             return [binary, "-d", "-c", str(root / "tinyproxy.conf")]
 
-        with _serving("tinyproxy", root, launch, logs=("tinyproxy.log",)) as port:
+        def is_ready(port: int) -> bool:
+            # Logged once it listens (a test connection would add an error line to its log).
+            return "Accepting connections" in _read(log)
+
+        with _serving("tinyproxy", root, launch, is_ready=is_ready, logs=("tinyproxy.log",)) as port:
             bare_url = f"http://127.0.0.1:{port}"
             url = bare_url if basic_auth is None else f"http://{':'.join(basic_auth)}@127.0.0.1:{port}"
             yield TinyProxy(url=url, bare_url=bare_url, log=log)
@@ -275,12 +288,14 @@ def _serving(
     root: Path,
     launch: Callable[[int], list[str]],
     *,
-    is_ready: Callable[[int], bool] = _accepts_connections,
+    is_ready: Callable[[int], bool],
     logs: tuple[str, ...] = (),
 ) -> Iterator[int]:
-    """Run ``launch(port)``'s command (its output in ``root/<name>.out``) until it is ready on a
-    free port, yield the port, stop it on exit. Another process may take the free port before
-    the server binds it, so a start that fails with "address in use" is tried again on another."""
+    """Run ``launch(port)``'s command (its output in ``root/<name>.out``) until ``is_ready(port)``
+    on a free port, yield the port, stop it on exit. Another process may take the free port
+    before the server binds it, so a start that fails with "address in use" is tried again on
+    another port (see ``_PORT_TAKEN``); ``is_ready`` must tell the server from whatever took
+    the port."""
     output = root / f"{name}.out"
     for attempt in range(1, _START_ATTEMPTS + 1):
         port = _free_port()
@@ -297,7 +312,7 @@ def _serving(
         text = "\n".join(_read(root / log) for log in (output.name, *logs)).strip()
         if timed_out:
             pytest.fail(f"{name} was not ready within {_START_TIMEOUT:.0f} s:\n{text}", pytrace=False)
-        if "in use" not in text or attempt == _START_ATTEMPTS:
+        if not any(marker in text for marker in _PORT_TAKEN) or attempt == _START_ATTEMPTS:
             pytest.fail(f"{name} did not start ({' '.join(command)}):\n{text}", pytrace=False)
 
 
@@ -306,8 +321,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], port: int, is_ready: Cal
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
-        # Still running after answering: a server that lost the port race exits at once.
-        if is_ready(port) and process.poll() is None:
+        if is_ready(port):
             return True
         time.sleep(0.05)
     return False

@@ -132,6 +132,22 @@ def test_nginx_is_found_outside_the_path(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert require_binary("nginx") == installed
 
 
+@pytest.mark.parametrize("name", SERVERS)
+def test_a_server_whose_port_was_taken_starts_on_another(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The free port may be taken before the server binds it: the server is not fooled by
+    whatever listens there, and starts again on the next free port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        taken_port = taken.getsockname()[1]
+        offered = iter([taken_port])
+        real_free_port = servers._free_port
+        monkeypatch.setattr(servers, "_free_port", lambda: next(offered, None) or real_free_port())
+        with SERVERS[name]() as server:
+            assert httpx.URL(server.url).port not in (None, taken_port)
+            assert next(offered, None) is None
+
+
 # -- nginx --------------------------------------------------------------------------------------
 
 
