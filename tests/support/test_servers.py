@@ -156,14 +156,16 @@ def test_nginx_gzips_json_when_asked_and_logs_fewer_bytes(upstream: EmulatorServ
         compressed = client.get("/items", headers={"Accept-Encoding": "gzip"})
         plain = client.get("/items", headers={"Accept-Encoding": "identity"})
         text = client.get("/text", headers={"Accept-Encoding": "gzip"})
+        # A request that came through a proxy (Via) is compressed too: gzip_proxied any.
+        proxied = client.get("/items", headers={"Accept-Encoding": "gzip", "Via": "1.1 tinyproxy"})
         entries = proxy.access_log_entries()
 
     assert compressed.headers["Content-Encoding"] == "gzip"
     assert "Content-Encoding" not in plain.headers
-    assert text.headers["Content-Encoding"] == "gzip"
+    assert text.headers["Content-Encoding"] == proxied.headers["Content-Encoding"] == "gzip"
     assert compressed.json() == plain.json() == ITEMS
-    assert [request.path for request in upstream.requests] == ["/items", "/items", "/text"]
-    gzipped, identity, _ = entries
+    assert [request.path for request in upstream.requests] == ["/items", "/items", "/text", "/items"]
+    gzipped, identity, _, _ = entries
     assert gzipped.request == identity.request == "GET /items HTTP/1.1"
     assert (gzipped.status, gzipped.accept_encoding, gzipped.content_encoding) == (200, "gzip", "gzip")
     assert (identity.status, identity.accept_encoding, identity.content_encoding) == (200, "identity", "")
