@@ -126,10 +126,17 @@ def test_every_server_goes_through_the_rule(
         pass
 
 
-def test_nginx_is_found_outside_the_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    installed = require_binary("nginx")
+def test_a_server_in_a_system_directory_is_found_off_the_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Debian's nginx is in /usr/sbin, which an ordinary user's PATH lacks."""
+    sbin = tmp_path / "sbin"
+    sbin.mkdir()
+    (sbin / "pkglist-test-server").write_text("#!/bin/sh\n")
+    (sbin / "pkglist-test-server").chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert require_binary("nginx") == installed
+    monkeypatch.setattr(servers, "_SYSTEM_DIRS", (str(sbin),))
+    assert require_binary("pkglist-test-server") == str(sbin / "pkglist-test-server")
 
 
 @pytest.mark.parametrize("name", SERVERS)
