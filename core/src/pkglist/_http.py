@@ -138,7 +138,7 @@ def _text_detail(content: bytes) -> str | None:
 
 
 def error_class(status: int) -> type[ProviderError]:
-    if status in (401, 403):
+    if status in (401, 403, 407):
         return AuthError
     if status == 404:
         return NotFoundError
@@ -167,6 +167,9 @@ def error_for_status(
     text = f"HTTP {status} {reason}".rstrip()
     if 300 <= status < 400:
         text += " (a redirect without a usable Location)"
+    if status == 407:
+        text += " from the proxy: give its user and password in the proxy URL (HTTPS_PROXY / ALL_PROXY)"
+        detail = None  # the proxy's page, not the provider's words
     if detail:
         text += f": {detail}"
     if page is not None:
