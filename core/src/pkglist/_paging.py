@@ -200,7 +200,7 @@ class PageNumber:
 
     Page identity: ``reported_page`` is the dotted path of the page number the
     response says it is, or ``previous_link`` the path of a previous-page link
-    (with ``next_link``, the number is read from the links' ``page_param``).
+    (null on the first page; else the number is read from its ``page_param``).
     A response for another page raises :class:`WrongPageError`, so the
     engine asks again instead of merging it.
 
@@ -233,9 +233,11 @@ class PageNumber:
         if number is None:
             number = self.first
         href = None if self.next_link is None else _text(body, self.next_link)
-        reported = self._reported(request, body, href)
+        reported = self._reported(request, body)
         if reported is not None and reported != number:
-            raise WrongPageError(f"the response is for page {reported}, not page {number}")
+            raise WrongPageError(
+                f"asked for {self.page_param}={number}, the response is {self.page_param}={reported}"
+            )
         total_pages = _count(body, self.total_pages)
         has_more = None
         if self.has_more is not None:
@@ -257,7 +259,7 @@ class PageNumber:
             exact_totals=self.exact_totals,
         )
 
-    def _reported(self, request: httpx.Request, body: Any, href: str | None) -> int | None:
+    def _reported(self, request: httpx.Request, body: Any) -> int | None:
         if self.reported_page is not None:
             value = lookup(body, self.reported_page)
             if isinstance(value, int) and not isinstance(value, bool):
@@ -265,16 +267,15 @@ class PageNumber:
             if isinstance(value, str) and value.strip().isdigit():
                 return int(value)
             return None
-        if self.previous_link is None or self.next_link is None:
+        if self.previous_link is None:
             return None
-        if href is not None:
-            following = _link_page(request, href, self.page_param)
-            return None if following is None else following - 1
+        # The previous link, not the next one: a next link that loops is a loop to report as
+        # such, while the previous link of page N names N - 1 (and is null on the first page).
         previous = _text(body, self.previous_link)
-        if previous is not None:
-            preceding = _link_page(request, previous, self.page_param)
-            return None if preceding is None else preceding + 1
-        return self.first
+        if previous is None:
+            return self.first
+        preceding = _link_page(request, previous, self.page_param)
+        return None if preceding is None else preceding + 1
 
 
 def _link_page(request: httpx.Request, href: str, page_param: str) -> int | None:

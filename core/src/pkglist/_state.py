@@ -56,6 +56,7 @@ class ListingState:
         self.skipped = 0  # invalid items skipped
         self.duplicates = 0
         self.total_items: int | None = None  # the last exact total announced
+        self._last_total: int | None = None  # the last total announced, exact or not
         self.total_changed = False
         self._seen: set[str] = set()
         self._order: deque[str] = deque()
@@ -86,16 +87,18 @@ class ListingState:
         """Note a page's totals before its packages are admitted."""
         self.items_seen += len(page.items)
         total = page.total_items
-        if total is None or not page.exact_totals:
+        if total is None:
             return
-        if self.total_items is not None and total != self.total_items:
+        if self._last_total is not None and total != self._last_total:
             self.total_changed = True
             self._note(
                 ListingChangedWarning,
                 f"{self.where}: the listing changed while it ran "
-                f"(total went from {self.total_items} to {total} at page {position})",
+                f"(total went from {self._last_total} to {total} at page {position})",
             )
-        self.total_items = total
+        self._last_total = total  # an upper bound still moves when the listing changes
+        if page.exact_totals:
+            self.total_items = total
 
     def page_done(self, page: Page, position: int, new: int) -> bool:
         """After a page's packages were admitted (``new`` of them unique): does the listing go on?"""
