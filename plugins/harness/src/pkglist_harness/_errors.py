@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,13 +66,14 @@ def missing_scope(response: httpx.Response, body: Any = None) -> tuple[str, str]
     return None
 
 
-def failed_status(body: Any, detail: str | None) -> str | None:
-    """One line for a v1 ``200`` whose ``status`` says it failed (``detail``: the body's
-    error text), else ``None``."""
+def failed_status(body: Any, detail: Callable[[], str | None]) -> str | None:
+    """One line for a v1 ``200`` whose ``status`` says it failed, else ``None``;
+    ``detail()`` reads the body's error text (only then)."""
     status = body.get("status") if isinstance(body, Mapping) else None
     if not isinstance(status, str) or status.upper() not in _FAILED_STATUSES:
         return None
-    return f"the server answered status {status}" + (f": {detail}" if detail else " without a message")
+    said = detail()
+    return f"the server answered status {status}" + (f": {said}" if said else " without a message")
 
 
 # Helpers ----------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def _with_code(detail: str | None, error: Mapping[str, Any]) -> str | None:
     if not isinstance(code, (str, int)) or code == "" or detail is None:
         return detail
     kind = error.get("type")
-    if isinstance(kind, str) and kind and detail.startswith(kind):
+    if isinstance(kind, str) and kind and (detail == kind or detail.startswith((f"{kind}: ", f"{kind} ("))):
         return f"{kind} [{code}]{detail[len(kind) :]}"
     if str(code) == detail:  # the core fell back on the code alone
         return f"[{code}]"

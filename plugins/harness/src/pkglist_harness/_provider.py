@@ -112,7 +112,7 @@ class HarnessProvider(pkglist.Provider):
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
         if listing.name != PACKAGES.name:
-            failure = failed_status(body, self.error_detail(response))
+            failure = failed_status(body, lambda: self.error_detail(response))
             if failure is not None:
                 raise pkglist.ProtocolError(failure)
         page = listing.paging.paginate(request, body)
