@@ -79,7 +79,8 @@ _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 # How the server's lookups fail: its own prefixes, then the space finder's wrapping
 # (app/services/refcache), the registry store's ("Failed to find repo") and the store's
-# not-found error.
+# not-found error (store.ErrResourceNotFound); whatever the space cache adds in between is
+# left out.
 _NOT_FOUND = "resource not found"
 _NO_ROOT_SPACE = f"root space not found: failed to get space ID by space path from cache: {_NOT_FOUND}"
 _NO_PARENT_SPACE = f"parent space not found: failed to get space ID by space path from cache: {_NOT_FOUND}"
