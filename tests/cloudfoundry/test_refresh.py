@@ -169,3 +169,24 @@ def test_sync_flow_refreshes_and_keeps_the_new_token() -> None:
     assert auth.refreshes == 1
     assert "old" not in repr(auth)
     assert "new" not in repr(auth)
+
+
+def test_sync_flow_without_a_token_gets_one_first() -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.url.path, request.headers.get("authorization", "")))
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "first", "token_type": "bearer"})
+        return httpx.Response(200, json={"ok": request.headers["authorization"] == "bearer first"})
+
+    auth = CloudFoundryAuth(None, refresh_token="r1", authorization_endpoint="http://login.test")
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
+        assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
+    assert [(host, path) for host, path, _ in seen] == [
+        ("login.test", "/oauth/token"),
+        ("api.test", "/v3/apps"),
+        ("api.test", "/v3/apps"),
+    ]
+    assert auth.refreshes == 1
