@@ -65,6 +65,7 @@ def test_the_peer_client_reads_the_same_cf_config(tmp_path: Path, monkeypatch: p
             AccessToken=f"bearer {ACCESS_TOKEN}",
             RefreshToken=REFRESH_TOKEN,
             UaaEndpoint=server.url,
+            AuthorizationEndpoint=server.url,
             SpaceFields={"GUID": DEV_SPACE, "Name": "dev"},
         )
         client = cloudfoundry_client.CloudFoundryClient.build_from_cf_config(str(path))

@@ -44,6 +44,7 @@ def login(home: Path, server: Any, **fields: Any) -> Path:
         AccessToken=f"bearer {ACCESS_TOKEN}",
         RefreshToken=REFRESH_TOKEN,
         UaaEndpoint=server.url,
+        AuthorizationEndpoint=server.url,
         SpaceFields={"GUID": DEV_SPACE, "Name": "dev"},
         **fields,
     )
@@ -126,7 +127,7 @@ def test_not_authenticated_is_not_a_reason_to_refresh() -> None:
         body = {"errors": [{"detail": "Authentication error", "title": "CF-NotAuthenticated", "code": 10002}]}
         return httpx.Response(401, json=body)
 
-    auth = CloudFoundryAuth("tok", refresh_token="r", uaa_endpoint="http://uaa.test")
+    auth = CloudFoundryAuth("tok", refresh_token="r", authorization_endpoint="http://login.test")
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         assert client.get("http://api.test/v3/packages", auth=auth).status_code == 401
 
@@ -155,7 +156,7 @@ def test_sync_flow_refreshes_and_keeps_the_new_token() -> None:
         body = {"errors": [{"detail": "Invalid Auth Token", "title": "CF-InvalidAuthToken", "code": 1000}]}
         return httpx.Response(401, json=body)
 
-    auth = CloudFoundryAuth("old", refresh_token="r1", uaa_endpoint="http://uaa.test/")
+    auth = CloudFoundryAuth("old", refresh_token="r1", authorization_endpoint="http://login.test/")
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
         assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
@@ -168,3 +169,24 @@ def test_sync_flow_refreshes_and_keeps_the_new_token() -> None:
     assert auth.refreshes == 1
     assert "old" not in repr(auth)
     assert "new" not in repr(auth)
+
+
+def test_sync_flow_without_a_token_gets_one_first() -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.url.path, request.headers.get("authorization", "")))
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "first", "token_type": "bearer"})
+        return httpx.Response(200, json={"ok": request.headers["authorization"] == "bearer first"})
+
+    auth = CloudFoundryAuth(None, refresh_token="r1", authorization_endpoint="http://login.test")
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
+        assert client.get("http://api.test/v3/apps", auth=auth).json() == {"ok": True}
+    assert [(host, path) for host, path, _ in seen] == [
+        ("login.test", "/oauth/token"),
+        ("api.test", "/v3/apps"),
+        ("api.test", "/v3/apps"),
+    ]
+    assert auth.refreshes == 1

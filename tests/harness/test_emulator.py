@@ -228,7 +228,7 @@ def test_accounts_are_separate(world: tuple[EmulatorServer, Any]) -> None:
     assert names(v3(server, account_identifier="globex")) == ["globex-api"]
     assert "globex-api" not in names(v3(server, size=100, deleted="include"))
     assert names(registry(server, "globex/containers")) == ["globex-api"]
-    assert registry(server, "globex/docker-local").status_code == 404
+    assert registry(server, "globex/docker-local").status_code == 400  # registry not found
 
 
 def test_v3_sort_works_through_pkglist(world: tuple[EmulatorServer, Any]) -> None:
@@ -365,11 +365,24 @@ def test_bad_ref_is_400(world: tuple[EmulatorServer, Any], path: str) -> None:
     check_response(V1_SERVER, response)
 
 
-def test_unknown_ref_is_404(world: tuple[EmulatorServer, Any]) -> None:
+def test_unknown_ref_is_what_the_server_answers(world: tuple[EmulatorServer, Any]) -> None:
+    """A failed lookup is a 400 with the lookup's error, as GetRegistryRequestBaseInfo returns it."""
     server, _ = world
-    assert registry(server, "acme/platform/payments/nope").status_code == 404
-    assert registry(server, "initech/docker-local").json()["message"] == "Account not found"
-    assert spaces(server, "acme/nope").json()["message"] == "Space not found"
+    cases = [
+        (registry(server, "acme/platform/payments/nope"), "registry not found: "),
+        (registry(server, "initech/docker-local"), "root space not found: "),
+        (registry(server, "acme/nope/docker-local"), "parent space not found: "),
+        (spaces(server, "acme/nope"), "parent space not found: "),
+        (spaces(server, "initech"), "root space not found: "),
+    ]
+    for response, prefix in cases:
+        assert response.status_code == 400
+        body = response.json()
+        assert body.keys() == {"code", "message"}
+        assert body["code"] == "400"
+        assert body["message"].startswith(prefix)
+        assert body["message"].endswith("resource not found")
+        check_response(V1_SERVER, response)
 
 
 def test_encoded_ref_and_gateway_prefix(world: tuple[EmulatorServer, Any]) -> None:

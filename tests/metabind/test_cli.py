@@ -6,12 +6,14 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from pkglist.cli import main
 from pkglist.testing import serve
 from pkglist_metabind import MetabindEmulator
+from tests.reliability.cli import METABIND_KEY, run
 
 
 def _pkglist(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -175,3 +177,30 @@ def test_plugin_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_help_tells_page_size_from_limit(tmp_path: Path) -> None:
+    """Metabind's own ``limit`` parameter is ``--page-size``; ``--limit`` is pkglist's."""
+    result = run("metabind", "packages", "--help", home=tmp_path)
+    assert result.code == 0, result.err
+    text = " ".join(result.out.split())
+    assert "--page-size is Metabind's own `limit` parameter (packages per page, at most 100)" in text
+    assert "--limit stops the listing after N packages" in text
+
+
+@pytest.mark.parametrize(("options", "sent"), [((), "10"), (("--page-size", "7"), "7")])
+def test_limit_stops_the_listing_and_page_size_is_the_api_limit(
+    tmp_path: Path, options: tuple[str, ...], sent: str
+) -> None:
+    emulator = MetabindEmulator(packages=40, api_key=METABIND_KEY)
+    with serve(emulator) as server:
+        result = run(
+            "metabind", "packages", "--organization", "org123", "--project", "proj123",
+            "--base-url", server.url, "--api-key", METABIND_KEY, "--limit", "10", *options,
+            "-o", "jsonl", home=tmp_path,
+        )  # fmt: skip
+    assert result.code == 0, result.err
+    assert len(result.out.splitlines()) == 10
+    asked = [request.query["limit"] for request in server.requests if request.path.endswith("/packages")]
+    assert asked
+    assert {value for values in asked for value in values} == {sent}

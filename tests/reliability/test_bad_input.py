@@ -744,7 +744,8 @@ def test_a_trailing_routing_suffix_is_accepted(listing: str, ref: str, tmp_path:
                 "--api-key",
                 HARNESS_KEY,
             ),
-            "harness registry-artifacts: HTTP 404 Not Found",
+            "harness registry-artifacts: HTTP 400 Bad Request: "
+            "registry 'acme/platform/payments/no-such-registry' not found",
             id="harness-unknown-registry",
         ),
         pytest.param(

@@ -1,13 +1,16 @@
-"""``Authorization: bearer <token>``, refreshed once through UAA when Cloud Foundry says it expired.
+"""``Authorization: bearer <token>``, refreshed through the authorization server the way the cf CLI does.
 
 Cloud Foundry answers an expired token with ``401`` and error code 1000
-(``CF-InvalidAuthToken``). With the cf CLI's refresh token and UAA endpoint
-at hand, the flow asks UAA for a new access token the way the cf CLI does
-(``refresh_token`` grant, HTTP basic auth as client ``cf`` with an empty
-secret), keeps it in memory for the following requests and retries the
-request once. Pages in flight that fail together refresh only once: the
-first one refreshes under a lock, the others see that the token changed.
-Nothing is ever written back to the cf config.
+(``CF-InvalidAuthToken``). With the cf CLI's refresh token and authorization
+endpoint at hand, the flow asks for a new access token the way the cf CLI
+does (``POST <AuthorizationEndpoint>/oauth/token``, ``refresh_token`` grant,
+HTTP basic auth as client ``cf`` with an empty secret), keeps it in memory for
+the following requests and retries the request once. A login that holds only
+a refresh token (the cf CLI keeps it after the access token was cleared) gets
+its first access token the same way, before its first request. Pages in
+flight that fail together refresh only once: the first one refreshes under a
+lock, the others see that the token changed. Nothing is ever written back to
+the cf config.
 """
 
 from __future__ import annotations
@@ -43,16 +46,16 @@ def is_expired_token(response: httpx.Response) -> bool:
 
 
 class CloudFoundryAuth(httpx.Auth):
-    """Bearer auth with an optional one-time refresh through UAA (see the module docstring)."""
+    """Bearer auth that refreshes an expired (or missing) token (see the module docstring)."""
 
     requires_response_body = True
 
     def __init__(
         self,
-        token: str,
+        token: str | None,
         *,
         refresh_token: str | None = None,
-        uaa_endpoint: str | None = None,
+        authorization_endpoint: str | None = None,
         client_id: str = "cf",
         client_secret: str = "",
         provider: str = "cloudfoundry",
@@ -60,7 +63,9 @@ class CloudFoundryAuth(httpx.Auth):
     ) -> None:
         self._token = token
         self._refresh_token = refresh_token
-        self._uaa_endpoint = uaa_endpoint.rstrip("/") if uaa_endpoint else None
+        self._token_url = (
+            authorization_endpoint.rstrip("/") + "/oauth/token" if authorization_endpoint else None
+        )
         self._client = (client_id, client_secret)
         self._provider = provider
         self._listing = listing
@@ -75,11 +80,18 @@ class CloudFoundryAuth(httpx.Auth):
 
     @property
     def can_refresh(self) -> bool:
-        return bool(self._refresh_token and self._uaa_endpoint)
+        return bool(self._refresh_token and self._token_url)
 
     # The flows ---------------------------------------------------------------------
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._token is None:
+            with self._thread_lock:
+                if self._token is None:
+                    self._raise_earlier_failure()
+                    answer = yield self._refresh_request()
+                    answer.read()
+                    self._accept(answer)
         used = self._authorize(request)
         response = yield request
         response.read()
@@ -95,6 +107,13 @@ class CloudFoundryAuth(httpx.Auth):
         yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self._token is None:
+            async with self._async_lock():
+                if self._token is None:
+                    self._raise_earlier_failure()
+                    answer = yield self._refresh_request()
+                    await answer.aread()
+                    self._accept(answer)
         used = self._authorize(request)
         response = yield request
         await response.aread()
@@ -113,6 +132,7 @@ class CloudFoundryAuth(httpx.Auth):
 
     def _authorize(self, request: httpx.Request) -> str:
         token = self._token
+        assert token is not None  # the flows get one first
         request.headers["Authorization"] = f"bearer {token}"
         return token
 
@@ -129,13 +149,13 @@ class CloudFoundryAuth(httpx.Auth):
             raise self._failure
 
     def _refresh_request(self) -> httpx.Request:
-        assert self._uaa_endpoint is not None
+        assert self._token_url is not None  # the flows refresh only when they can
         assert self._refresh_token is not None
         client_id, client_secret = self._client
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
         return httpx.Request(
             "POST",
-            self._uaa_endpoint + "/oauth/token",
+            self._token_url,
             headers={
                 "Authorization": f"Basic {basic}",
                 "Accept": "application/json",
@@ -171,9 +191,13 @@ class CloudFoundryAuth(httpx.Auth):
         else:
             problem = "the answer has no access_token"
         where = f"{self._provider} {self._listing}".strip()
+        what = (
+            "the cf login has no access token and getting one"
+            if self._token is None
+            else "the access token expired and refreshing it"
+        )
         return pkglist.AuthError(
-            f"{where}: the access token expired and refreshing it through UAA failed ({problem}); "
-            "log in again with `cf login`",
+            f"{where}: {what} through UAA failed ({problem}); log in again with `cf login`",
             provider=self._provider,
             listing=self._listing,
             status=answer.status_code,

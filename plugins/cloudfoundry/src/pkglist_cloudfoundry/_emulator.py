@@ -2,10 +2,13 @@
 
 Routes: ``GET /`` (the root document clients read first), ``GET /v3/apps``,
 ``/v3/apps/{guid}``, ``/v3/apps/{guid}/packages``, ``/v3/packages``,
-``/v3/packages/{guid}`` and ``POST /oauth/token`` (UAA: ``password`` and
-``refresh_token`` grants for client ``cf`` with an empty secret). The data
-set is :class:`~pkglist_cloudfoundry._data.DataSet`; its docstring lists the
-demo scope.
+``/v3/packages/{guid}`` and ``POST <login_path>/oauth/token`` (the
+authorization server's token route, where the cf CLI refreshes: ``password``
+and ``refresh_token`` grants for client ``cf`` with an empty secret;
+``login_path`` is empty unless given, and the root document's ``login`` link
+points there, as the cf CLI's ``AuthorizationEndpoint`` would). The data set
+is :class:`~pkglist_cloudfoundry._data.DataSet`; its docstring lists the demo
+scope.
 
 Like Cloud Controller it checks ``Authorization: bearer <token>`` (401
 ``CF-NotAuthenticated`` / ``CF-InvalidAuthToken``), validates the list
@@ -78,7 +81,8 @@ def bad_query(detail: str) -> Response:
 
 class CloudFoundryEmulator:
     """Serves ``packages`` packages of the demo app ``web`` (plus a few other apps, unless
-    ``other_apps`` is false). ``rate_limit`` requests per ``rate_window`` seconds, when set."""
+    ``other_apps`` is false). ``rate_limit`` requests per ``rate_window`` seconds, when set.
+    The token route is served under ``login_path`` (e.g. ``/login``) and nowhere else."""
 
     def __init__(
         self,
@@ -88,8 +92,10 @@ class CloudFoundryEmulator:
         other_apps: bool = True,
         rate_limit: int | None = None,
         rate_window: float = 3600.0,
+        login_path: str = "",
     ) -> None:
         self.data = DataSet(packages, seed, other_apps=other_apps)
+        self.login_path = login_path.rstrip("/")
         self.selector = Selector(self.data)
         self.credentials: Mapping[str, str] = {"token": ACCESS_TOKEN}
         self.refresh_token = REFRESH_TOKEN
@@ -125,7 +131,7 @@ class CloudFoundryEmulator:
         segments = [urllib.parse.unquote(part) for part in request.path.split("/") if part]
         if not segments:
             return self._root(request)
-        if segments == ["oauth", "token"]:
+        if request.path.rstrip("/") == f"{self.login_path}/oauth/token":
             return self._token(request)
         if segments[0] != "v3":
             return cf_error(404, 10000, "CF-NotFound", "Unknown request")
@@ -215,7 +221,7 @@ class CloudFoundryEmulator:
                     "cloud_controller_v3": {"href": f"{base}/v3", "meta": {"version": "3.90.0"}},
                     "network_policy_v0": {"href": f"{base}/networking/v0/external"},
                     "network_policy_v1": {"href": f"{base}/networking/v1/external"},
-                    "login": {"href": base},
+                    "login": {"href": base + self.login_path},
                     "uaa": {"href": base},
                     "credhub": None,
                     "routing": {"href": f"{base}/routing"},

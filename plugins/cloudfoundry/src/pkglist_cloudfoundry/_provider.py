@@ -146,11 +146,16 @@ class CloudFoundryProvider(pkglist.Provider):
                     f"{where}: the access token is empty; pass --token or run `cf login`"
                 )
             return CloudFoundryAuth(token, provider=self.name, listing=listing), (token,)
-        if login is not None and login.access_token:
+        if login is not None and (login.access_token or login.refresh_token):
+            if not login.access_token and not login.authorization_endpoint:
+                raise pkglist.UsageError(
+                    f"{where}: the cf CLI config {login.path} has a refresh token but no access token "
+                    "and no AuthorizationEndpoint to refresh it at; run `cf login`"
+                )
             auth = CloudFoundryAuth(
                 login.access_token,
                 refresh_token=login.refresh_token,
-                uaa_endpoint=login.uaa_endpoint,
+                authorization_endpoint=login.authorization_endpoint,
                 client_id=login.client_id,
                 client_secret=login.client_secret,
                 provider=self.name,
@@ -158,7 +163,7 @@ class CloudFoundryProvider(pkglist.Provider):
             )
             return auth, tuple(value for value in (login.access_token, login.refresh_token) if value)
         elsewhere = ""
-        if config is not None and config.access_token and login is None:
+        if config is not None and (config.access_token or config.refresh_token) and login is None:
             elsewhere = f" (the cf CLI is logged in to {config.target}, not {base_url})"
         raise pkglist.UsageError(
             f"{where}: no access token{elsewhere}; pass --token, set CF_ACCESS_TOKEN or run `cf login`"

@@ -104,6 +104,9 @@ class _CommonQuery(pkglist.Query):
     order_by: str | None = pkglist.option(
         default=None, help="Sort order (a leading - sorts descending) [default created_at].", choices=ORDER_BY
     )
+    label_selector: str | None = pkglist.option(
+        default=None, help="Label selector, e.g. 'env=prod,tier in (web,api),!beta'.", metavar="SELECTOR"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -132,9 +135,6 @@ class PackagesQuery(_CommonQuery):
     org_guid: tuple[str, ...] = pkglist.option(
         default=(), help="Only packages of apps in this organization.", metavar="GUID", check=check_guid
     )
-    label_selector: str | None = pkglist.option(
-        default=None, help="Label selector, e.g. 'env=prod,tier in (web,api),!beta'.", metavar="SELECTOR"
-    )
 
 
 def filter_params(query: _CommonQuery) -> list[tuple[str, str]]:
@@ -148,8 +148,8 @@ def filter_params(query: _CommonQuery) -> list[tuple[str, str]]:
         ):
             if values:
                 params.append((name, ",".join(values)))
-        if query.label_selector:
-            params.append(("label_selector", query.label_selector))
+    if query.label_selector:
+        params.append(("label_selector", query.label_selector))
     for name, values in (("guids", query.guid), ("states", query.state), ("types", query.type)):
         if values:
             params.append((name, ",".join(values)))

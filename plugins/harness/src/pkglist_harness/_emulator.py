@@ -20,9 +20,16 @@ non-Docker registries (too high: the list has one row per package) and in
 ``latest_version=true`` space listings; ``lastModified``/``deletedAt`` are
 strings of milliseconds; ``labels`` may be ``null``; ``sort_order`` is
 descending only for exactly ``DESC`` and an unknown ``sort_field`` sorts by
-creation; a malformed ref is a 400 (an unknown one a 404); a malformed integer
-or boolean is a plain-text 400. Listings cover the given account, org or
+creation; a malformed ref is a 400; a malformed integer or boolean is a
+plain-text 400. A ref whose account, space or registry does not exist is what
+the open-source server answers (``registry/app/api/controller/metadata``: the
+scope lookups of ``GetRegistryRequestBaseInfo``): a 400 whose ``message`` is
+``root space not found: ...``, ``parent space not found: ...`` or ``registry
+not found: ...`` (no ``details``). Listings cover the given account, org or
 project and the spaces below it. A missing or wrong ``x-api-key`` is a 401.
+Setting ``v1_failure = (status, message)`` makes the v1 routes answer 200 with
+that ``status`` (``FAILURE``, ``ERROR``), that ``message`` and no artifacts,
+which the envelope allows.
 """
 
 from __future__ import annotations
@@ -70,6 +77,14 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _SORT = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*):(asc|desc)")
 _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+# How the server's lookups fail: its own prefixes, then the space finder's wrapping
+# (app/services/refcache), the registry store's ("Failed to find repo") and the store's
+# not-found error (store.ErrResourceNotFound); whatever the space cache adds in between is
+# left out.
+_NOT_FOUND = "resource not found"
+_NO_ROOT_SPACE = f"root space not found: failed to get space ID by space path from cache: {_NOT_FOUND}"
+_NO_PARENT_SPACE = f"parent space not found: failed to get space ID by space path from cache: {_NOT_FOUND}"
+_NO_REGISTRY = f"registry not found: Failed to find repo: {_NOT_FOUND}"
 
 
 class _Reply(Exception):
@@ -102,6 +117,8 @@ class HarnessEmulator:
         self.selector = Selector(self.catalog)
         self.credentials: Mapping[str, str] = {"api_key": api_key}
         self._api_key = api_key
+        #: ``(status, message)``: every v1 listing answers 200 with that failed status.
+        self.v1_failure: tuple[str, str] | None = None
 
     @property
     def main_registry(self) -> Registry:
@@ -243,15 +260,8 @@ class HarnessEmulator:
         space, identifier = self._space("/".join(ref[:-1])), ref[-1]
         registry = self.catalog.registry(space, identifier)
         if registry is None:
-            _v1_error(
-                404,
-                "Registry not found",
-                {
-                    "field": "registry_identifier",
-                    "reason": f"Registry does not exist in {space}",
-                    "value": identifier,
-                },
-            )
+            _v1_error(400, _NO_REGISTRY)
+        self._check_v1_failure()
         labels = set(request.params("label"))
         search = (request.param("search_term") or "").lower()
         artifact_type = request.param("artifact_type") or None
@@ -286,6 +296,7 @@ class HarnessEmulator:
         deployed_only = bool(_bool_param(request, "deployed_artifact"))
         _check_ref(ref, 1, 3, "space_ref")
         space = self._space("/".join(ref))
+        self._check_v1_failure()
         names = tuple(request.params("reg_identifier"))
         types = tuple(request.params("package_type"))
         search = (request.param("search_term") or "").lower()
@@ -314,10 +325,15 @@ class HarnessEmulator:
     def _space(self, space: str) -> str:
         account = space.split("/", 1)[0]
         if account not in self.catalog.accounts:
-            _v1_error(404, "Account not found", {"field": "account_identifier", "value": account})
+            _v1_error(400, _NO_ROOT_SPACE)
         if space not in self.catalog.spaces:
-            _v1_error(404, "Space not found", {"field": "space_ref", "value": space})
+            _v1_error(400, _NO_PARENT_SPACE)
         return space
+
+    def _check_v1_failure(self) -> None:
+        if self.v1_failure is not None:
+            status, message = self.v1_failure
+            raise _Reply(Response.json({"status": status, "data": _empty_v1_data(), "message": message}))
 
 
 # Requests ---------------------------------------------------------------------------
@@ -421,6 +437,10 @@ def _v1_page(
         "pageSize": limit,
     }
     return Response.json({"status": "SUCCESS", "data": data})
+
+
+def _empty_v1_data() -> dict[str, Any]:
+    return {"artifacts": [], "itemCount": 0, "pageCount": 0, "pageIndex": 0, "pageSize": V1_DEFAULT_SIZE}
 
 
 def _no_route() -> Response:

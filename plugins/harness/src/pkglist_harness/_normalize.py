@@ -6,7 +6,9 @@ Rules shared by the three listings:
   when ``isQuarantined`` is true, else ``active``.
 * ``updated_at`` is ``modifiedAt`` (v3, integer milliseconds) or
   ``lastModified`` (v1, a string of milliseconds); ``deletedAt`` becomes the
-  datetime ``extra["deleted_at"]``. A zero or empty timestamp means unset.
+  datetime ``extra["deleted_at"]``. A zero or empty timestamp means unset, and
+  so does Go's zero time (``time.Time{}``, which the server sends as
+  ``-62135596800000`` milliseconds or ``0001-01-01T00:00:00Z``).
 * ``downloadCount`` (v3) and ``downloadsCount`` (v1) are both
   ``extra["download_count"]``.
 * ``packageType`` is kept as sent, known or not; fields this module does not
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pkglist import InvalidItemError, Package, items as fields
@@ -25,6 +27,7 @@ from pkglist import InvalidItemError, Package, items as fields
 __all__ = ["normalize_package", "normalize_registry_artifact", "normalize_space_artifact"]
 
 _NOT_SNAKE = re.compile(r"[^a-z0-9]+")
+_GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def normalize_package(provider: str, listing: str, raw: Any) -> Package:
@@ -192,7 +195,8 @@ def _timestamp(item: Mapping[str, Any], key: str, unit: fields.TimestampUnit) ->
     value = item.get(key)
     if not isinstance(value, bool) and value in (0, "0", ""):  # False == 0, but is not a timestamp
         return None
-    return fields.optional_timestamp(item, key, unit=unit)
+    moment = fields.optional_timestamp(item, key, unit=unit)
+    return None if moment == _GO_ZERO_TIME else moment
 
 
 def _ms_timestamp(item: Mapping[str, Any], key: str) -> datetime | None:

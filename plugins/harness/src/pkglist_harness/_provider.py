@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ import attrs
 
 import pkglist
 
+from ._errors import error_detail, failed_status, missing_scope
 from ._normalize import NORMALIZERS
 from ._queries import (
     PackagesQuery,
@@ -113,6 +113,10 @@ class HarnessProvider(pkglist.Provider):
         self, listing: pkglist.Listing, query: pkglist.Query, request: httpx.Request, response: httpx.Response
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
+        if listing.name != PACKAGES.name:
+            failure = failed_status(body, lambda: self.error_detail(response))
+            if failure is not None:
+                raise pkglist.ProtocolError(failure)
         page = listing.paging.paginate(request, body)
         meta = body.get("meta") if isinstance(body, Mapping) else None
         if not isinstance(meta, Mapping):
@@ -132,26 +136,13 @@ class HarnessProvider(pkglist.Provider):
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
         return NORMALIZERS[listing.name](self.name, listing.name, raw)
 
+    def error_class(self, response: httpx.Response) -> type[pkglist.ProviderError] | None:
+        """A failed space or registry lookup (a 400, or a 500 on older servers) is "not found"."""
+        return pkglist.NotFoundError if missing_scope(response) is not None else None
+
     def error_detail(self, response: httpx.Response) -> str | None:
-        """The core's reading of the error body, plus the v1 body's ``details`` object."""
-        detail = super().error_detail(response)
-        try:
-            body = json.loads(response.content)
-        except (ValueError, RecursionError):
-            return detail
-        details = body.get("details") if isinstance(body, Mapping) else None
-        if not isinstance(details, Mapping) or not details:
-            return detail
-        parts = [
-            f"{key}={value}"
-            for key, value in list(details.items())[:5]
-            if isinstance(value, (str, int, float, bool)) and value != ""
-        ]
-        if not parts:
-            return detail
-        text = ", ".join(parts)
-        text = f"{detail} ({text})" if detail else text
-        return text if len(text) <= 400 else text[:399] + "…"
+        """The core's reading of the error body, made plain (see :mod:`pkglist_harness._errors`)."""
+        return error_detail(response, super().error_detail(response))
 
     def emulator(self, *, packages: int | None = None, seed: int = 0) -> HarnessEmulator:
         from ._emulator import HarnessEmulator

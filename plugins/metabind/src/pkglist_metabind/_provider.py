@@ -102,7 +102,9 @@ class MetabindProvider(pkglist.Provider):
             paging=_PAGES,
             help=(
                 "Packages published in a Metabind project, newest first "
-                "(GET /v1/organizations/{organizationId}/projects/{projectId}/packages)."
+                "(GET /v1/organizations/{organizationId}/projects/{projectId}/packages). "
+                "--page-size is Metabind's own `limit` parameter (packages per page, at most 100); "
+                "--limit stops the listing after N packages."
             ),
             max_page_size=MAX_LIMIT,
         ),
