@@ -96,7 +96,7 @@ class Client:
             verify=ssl_context(ca_bundle if verifying else None, verifying),
             transport=transport,
             follow_redirects=False,
-            event_hooks={"request": [self._remember_secrets]},
+            event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
         # httpx applies its default headers (Accept-Encoding among them) when it
         # builds a request; providers build their own, so they are added in send().
@@ -192,12 +192,18 @@ class Client:
             },
         )
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
-        if logger.isEnabledFor(logging.DEBUG):
-            log_exchange(streamed.request, response, self.secrets)
         return response
 
-    async def _remember_secrets(self, request: httpx.Request) -> None:
+    # Every exchange passes these hooks, those of an auth flow (a token refresh) included.
+
+    async def _on_request(self, request: httpx.Request) -> None:
         self.secrets |= header_secrets(request)
+        request.extensions["pkglist.sent"] = time.perf_counter()
+
+    async def _on_response(self, response: httpx.Response) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            sent = response.request.extensions.get("pkglist.sent", time.perf_counter())
+            log_exchange(response.request, response.status_code, time.perf_counter() - sent, self.secrets)
 
 
 @functools.cache
@@ -252,7 +258,9 @@ def header_secrets(request: httpx.Request) -> set[str]:
     return found
 
 
-def log_exchange(request: httpx.Request, response: httpx.Response, secrets: Iterable[str]) -> None:
+def log_exchange(request: httpx.Request, status: int, seconds: float, secrets: Iterable[str]) -> None:
+    """One debug line per exchange: the request (credentials redacted), the status and the
+    time to the response's head."""
     from .text import redact
 
     known = tuple(secrets)
@@ -261,10 +269,5 @@ def log_exchange(request: httpx.Request, response: httpx.Response, secrets: Iter
         for key, value in request.headers.items()
     }
     logger.debug(
-        "%s %s %s -> %d in %.3fs",
-        request.method,
-        redact(str(request.url), known),
-        headers,
-        response.status_code,
-        response.elapsed.total_seconds(),
+        "%s %s %s -> %d in %.3fs", request.method, redact(str(request.url), known), headers, status, seconds
     )
