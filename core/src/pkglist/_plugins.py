@@ -303,6 +303,12 @@ def _check_provider(provider: object) -> None:
                 f"provider {name!r} listing {listing.name!r}: option {sorted(clash)[0]!r} "
                 "clashes with a common option or credential"
             )
+        if listing.pushdown:
+            from ._pushdown import pushdown_problem
+
+            problem = pushdown_problem(listing)
+            if problem is not None:
+                raise PluginError(f"provider {name!r} listing {listing.name!r}: {problem}")
 
 
 def _distribution_key(entry_point: Any) -> str:
