@@ -33,7 +33,7 @@ from ._query import query_options
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
 ENTRY_POINT_GROUP = "pkglist"
-BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "help"})
+BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "diff", "help"})
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 Status = Literal["active", "disabled", "failed"]
 
