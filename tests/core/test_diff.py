@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pkglist import _output
+from pkglist import UsageError, _diff, _output
 from pkglist._diff import compare, write_differences
 from pkglist._diff_command import _FORMATS
 from pkglist.cli import main
@@ -392,3 +392,20 @@ def test_through_the_installed_console_script(tmp_path: Path) -> None:
     bad = run_script("diff", old, str(tmp_path / "missing.json"), home=tmp_path)
     assert (bad.code, bad.out) == (2, "")
     assert bad.err == f"pkglist: error: {tmp_path / 'missing.json'}: cannot read: No such file or directory\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_json_arrays_are_read_in_chunks_whatever_their_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, chunk: int
+) -> None:
+    old, new = write(tmp_path / "old.json", OLD, "json"), write(tmp_path / "new.json", NEW, "json")
+    expected = differences(old, new, 1_000)[0]
+    monkeypatch.setattr(_diff, "_CHUNK", chunk)
+    assert differences(old, new, 1_000)[0] == expected
+    for name, content, problem in BAD_INPUTS:
+        if name.endswith(".json"):
+            bad = tmp_path / name
+            bad.write_text(content)
+            with pytest.raises(UsageError) as caught:
+                differences(str(bad), new, 1_000)
+            assert str(caught.value).startswith(f"{tmp_path}/{problem}"), (chunk, str(caught.value))

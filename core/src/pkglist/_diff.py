@@ -255,9 +255,16 @@ def _array_records(path: str, stream: TextIO, line: int) -> Iterator[tuple[str, 
     buffer, position, number = "", 0, 0
     expect_value = True  # after '[' or ','; else a ',' or the closing ']'
     at_end = False
+    counted = 0  # ``line`` is the line of buffer[counted]; positions asked for only move forward
+
+    def line_of(at: int) -> int:
+        nonlocal line, counted
+        line += buffer.count("\n", counted, at)
+        counted = at
+        return line
 
     def fail(problem: str, at: int) -> UsageError:
-        return UsageError(f"{path}: line {line + buffer.count(chr(10), 0, at)}: {problem}")
+        return UsageError(f"{path}: line {line_of(at)}: {problem}")
 
     while True:
         while position < len(buffer) and buffer[position] in _WHITESPACE:
@@ -265,18 +272,18 @@ def _array_records(path: str, stream: TextIO, line: int) -> Iterator[tuple[str, 
         if position == len(buffer):
             if at_end:
                 raise fail("the JSON array is not closed (a listing that was cut short?)", position)
-            line += buffer.count("\n")
-            buffer, position = stream.read(_CHUNK), 0
+            line_of(position)
+            buffer, position, counted = stream.read(_CHUNK), 0, 0
             at_end = buffer == ""
             continue
         character = buffer[position]
         if character == "]" and ((expect_value and number == 0) or not expect_value):
             rest = buffer[position + 1 :]
-            while rest:
-                if rest.strip():
-                    raise fail("text after the end of the JSON array", position + 1)
+            while rest.strip() == "":
                 rest = stream.read(_CHUNK)
-            return
+                if not rest:
+                    return
+            raise fail("text after the end of the JSON array", position + 1)
         if not expect_value:
             if character != ",":
                 raise fail(f"expected ',' or ']' after record {number}, found {character!r}", position)
@@ -289,11 +296,11 @@ def _array_records(path: str, stream: TextIO, line: int) -> Iterator[tuple[str, 
             if not more or len(buffer) - position > _MAX_RECORD:
                 number += 1
                 raise fail(f"record {number} is not JSON ({_reason(exc)})", position) from None
-            line += buffer.count("\n", 0, position)
-            buffer, position = buffer[position:] + more, 0
+            line_of(position)
+            buffer, position, counted = buffer[position:] + more, 0, 0
             continue
         number += 1
-        yield f"record {number} (line {line + buffer.count(chr(10), 0, position)})", record
+        yield f"record {number} (line {line_of(position)})", record
         position, expect_value = end, False
 
 
