@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["_data", "_normalize", "_queries"])
+@pytest.mark.parametrize("module", ["_data", "_normalize", "_pushdown", "_queries"])
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"pkglist_harness.{module}"))
     assert result.attempted > 0

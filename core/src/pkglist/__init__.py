@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Credential": "_provider",
     "Connection": "_provider",
     "Settings": "_provider",
+    "Pushdown": "_pushdown",
     "Query": "_query",
     "option": "_query",
     "query_options": "_query",
@@ -156,6 +157,9 @@ if TYPE_CHECKING:
         Listing as Listing,
         Provider as Provider,
         Settings as Settings,
+    )
+    from ._pushdown import (
+        Pushdown as Pushdown,
     )
     from ._query import (
         Query as Query,

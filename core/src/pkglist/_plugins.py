@@ -34,7 +34,7 @@ from .text import describe_error, shorten
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
 ENTRY_POINT_GROUP = "pkglist"
-BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "help"})
+BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "diff", "help"})
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 Status = Literal["active", "disabled", "failed"]
 
@@ -342,6 +342,12 @@ def _check_provider(provider: object) -> None:
                 f"provider {name!r} listing {listing.name!r}: option {sorted(clash)[0]!r} "
                 "clashes with a common option or credential"
             )
+        if listing.pushdown:
+            from ._pushdown import pushdown_problem
+
+            problem = pushdown_problem(listing)
+            if problem is not None:
+                raise PluginError(f"provider {name!r} listing {listing.name!r}: {problem}")
 
 
 def _distribution_key(entry_point: Any) -> str:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from ._errors import ProviderError
     from ._model import Package, Page
+    from ._pushdown import Pushdown
     from .testing import Emulator
 
 __all__ = ["Connection", "Credential", "Listing", "Provider", "Settings"]
@@ -30,7 +31,8 @@ class Listing:
     ``query`` is the attrs class of its options; ``paging`` the strategy its
     responses follow; ``max_page_size`` the largest page the API accepts and
     ``default_page_size`` what pkglist asks for by default (the maximum when
-    not given).
+    not given). ``pushdown`` declares the query options that express
+    ``--where`` conditions, so that the server filters (see :class:`Pushdown`).
     """
 
     name: str
@@ -39,6 +41,7 @@ class Listing:
     help: str
     max_page_size: int
     default_page_size: int | None = None
+    pushdown: tuple[Pushdown, ...] = ()
 
     @property
     def page_size(self) -> int:

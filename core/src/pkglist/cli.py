@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO
 
 import click
 
+from ._diff_command import diff as _diff
 from ._errors import PkglistError, PkglistWarning, UsageError
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def cli(debug: bool, no_plugins: bool) -> None:
     pkglist plugins                           installed plugin distributions
     pkglist <provider> <listing> [options]    e.g. pkglist harness packages --account acme
     pkglist emulate <provider> [--port N]     serve a provider's emulator on loopback
+    pkglist diff OLD NEW                      packages added, removed and changed between two listings
     """
 
 
@@ -475,6 +477,9 @@ def emulate(
     server.serve_forever()
 
 
+cli.add_command(_diff)
+
+
 def _print_table(headers: list[str], rows: list[list[str]]) -> None:
     from ._launch import table_lines
 
@@ -567,7 +572,8 @@ def _collector_left_to_the_listing() -> Iterator[None]:
 def _run(args: list[str], debug: bool) -> int:
     try:
         with _collector_left_to_the_listing():
-            cli.main(args=args, prog_name="pkglist", standalone_mode=False)
+            # Without standalone mode click returns a command's ``ctx.exit(status)`` instead of raising.
+            status = cli.main(args=args, prog_name="pkglist", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -588,7 +594,7 @@ def _run(args: list[str], debug: bool) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         return _broken_pipe()
-    return 0
+    return status if type(status) is int else 0
 
 
 def _click_usage(exc: click.UsageError) -> str:

@@ -18,6 +18,7 @@ import pkglist
 from pkglist import items as fields
 
 from ._config import CfConfig, ConfigError, config_path, read_config, strip_bearer
+from ._pushdown import PUSHDOWN
 from ._query import AppPackagesQuery, PackagesQuery, filter_params, is_guid
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ APP_PACKAGES = pkglist.Listing(
     "targeted space, as `cf packages APP` does.",
     max_page_size=MAX_PAGE_SIZE,
     default_page_size=DEFAULT_PAGE_SIZE,
+    pushdown=PUSHDOWN,
 )
 PACKAGES = pkglist.Listing(
     name="packages",
@@ -59,6 +61,7 @@ PACKAGES = pkglist.Listing(
     help="Every package the token can see (GET /v3/packages), filtered by app, space, org or labels.",
     max_page_size=MAX_PAGE_SIZE,
     default_page_size=DEFAULT_PAGE_SIZE,
+    pushdown=PUSHDOWN,
 )
 
 

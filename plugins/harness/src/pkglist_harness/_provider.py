@@ -12,6 +12,7 @@ import pkglist
 
 from ._errors import error_detail, failed_status, missing_scope
 from ._normalize import NORMALIZERS
+from ._pushdown import PACKAGES_PUSHDOWN, SPACE_ARTIFACTS_PUSHDOWN
 from ._queries import (
     PackagesQuery,
     RegistryArtifactsQuery,
@@ -53,6 +54,7 @@ PACKAGES = pkglist.Listing(
     ),
     help="Packages of an account, org or project (GET /har/api/v3/packages).",
     max_page_size=100,
+    pushdown=PACKAGES_PUSHDOWN,
 )
 REGISTRY_ARTIFACTS = pkglist.Listing(
     name="registry-artifacts",
@@ -70,6 +72,7 @@ SPACE_ARTIFACTS = pkglist.Listing(
         "(GET /har/api/v1/spaces/{ref}/+/artifacts)."
     ),
     max_page_size=100,
+    pushdown=SPACE_ARTIFACTS_PUSHDOWN,
 )
 
 Params = list[tuple[str, str | int | float | bool]]
