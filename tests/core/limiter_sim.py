@@ -45,7 +45,13 @@ class Server:
     throttle_above: int | None = None
     retry_after: float = 1.0
     jitter: float = 0.0
+    #: Seconds more for a request that opens a connection (more in flight than ever before).
+    connect: float = 0.0
     slowdowns: tuple[Slowdown, ...] = ()
+    #: The client stalls (a busy machine) this share of the time, ``stall`` seconds on average
+    #: each time: answers that come back meanwhile are seen when it ends.
+    stalled: float = 0.0
+    stall: float = 0.1
     seed: int = 0
 
     def ideal(self, pages: int) -> float:
@@ -89,6 +95,12 @@ class _Simulation:
     to_send: deque[int] = attrs.Factory(deque)
     answered_pages: int = 0
     gate_opens: float = 0.0
+    on_connection: bool = True
+    stall_random: random.Random = attrs.Factory(random.Random)
+    stalls: list[tuple[float, float]] = attrs.Factory(list)
+    stalls_until: float = 0.0
+    connections: int = 0
+    setups: dict[int, float] = attrs.Factory(dict)
     requests: int = 0
     throttled: int = 0
     finished: float = 0.0
@@ -118,10 +130,18 @@ class _Simulation:
             page = self.to_send.popleft()
             token = self.limit.sent(self.now)
             self.requests += 1
-            self.at(self.now + TRIP, functools.partial(self.arrive, page, token))
+            setup = 0.0
+            if self.limit.in_flight > self.connections:
+                self.connections += 1
+                setup = self.server.connect
+            self.setups[token.number] = setup
+            self.at(self.now + setup + TRIP, functools.partial(self.arrive, page, token))
 
     def answer(self, page: int, token: Token, throttled: bool) -> None:
-        self.limit.answered(token, self.now, throttled=throttled)
+        setup = self.setups.pop(token.number)
+        # What the engine measures from when the request is on its connection (httpx's trace).
+        latency = self.now - token.sent_at - setup if self.on_connection else None
+        self.limit.answered(token, self.now, throttled=throttled, latency=latency)
         self.limits.append((self.now, self.limit.limit))
         if throttled:
             self.throttled += 1
@@ -140,7 +160,7 @@ class _Simulation:
     def arrive(self, page: int, token: Token) -> None:
         at_server = self.handling + len(self.queue)
         if self.server.throttle_above is not None and at_server >= self.server.throttle_above:
-            self.at(self.now + TRIP, lambda: self.answer(page, token, True))
+            self.at(self.seen_at(self.now + TRIP), lambda: self.answer(page, token, True))
             return
         self.most_at_server = max(self.most_at_server, at_server + 1)
         if self.handling < self.server.capacity:
@@ -154,9 +174,21 @@ class _Simulation:
 
     def handled(self, page: int, token: Token) -> None:
         self.handling -= 1
-        self.at(self.now + TRIP, lambda: self.answer(page, token, False))
+        self.at(self.seen_at(self.now + TRIP), lambda: self.answer(page, token, False))
         if self.queue:
             self.handle(*self.queue.popleft())
+
+    def seen_at(self, time: float) -> float:
+        """When the client sees an answer that reaches it at ``time`` (after any stall)."""
+        if not self.server.stalled:
+            return time
+        while self.stalls_until <= time:
+            gap = self.stall_random.expovariate(self.server.stalled / self.server.stall)
+            start = self.stalls_until + gap
+            length = self.stall_random.uniform(0.5, 1.5) * self.server.stall
+            self.stalls.append((start, start + length))
+            self.stalls_until = start + length
+        return next((end for start, end in self.stalls if start <= time < end), time)
 
     def service_time(self) -> float:
         time = self.server.latency
@@ -168,6 +200,17 @@ class _Simulation:
         return time
 
 
-def simulate(limit: Limit, server: Server, *, pages: int = 400, window: int | None = None) -> Outcome:
-    """List ``pages`` pages from ``server`` with ``limit`` (``window``: the most the caller sends)."""
-    return _Simulation(server, limit, pages, window, random.Random(server.seed)).run()
+def simulate(
+    limit: Limit, server: Server, *, pages: int = 400, window: int | None = None, on_connection: bool = True
+) -> Outcome:
+    """List ``pages`` pages from ``server`` with ``limit`` (``window``: the most the caller sends;
+    ``on_connection``: tell the limit the latency without connection set-up)."""
+    return _Simulation(
+        server,
+        limit,
+        pages,
+        window,
+        random.Random(server.seed),
+        on_connection=on_connection,
+        stall_random=random.Random(-server.seed),
+    ).run()

@@ -39,6 +39,26 @@ def test_a_server_that_throttles_above_twice_its_capacity_rarely_throttles(jitte
         assert outcome.finished <= 1.25 * server.ideal(PAGES)
 
 
+@pytest.mark.parametrize(("capacity", "bound"), [(4, 1.25), (16, 1.25), (48, 1.5)])
+def test_a_busy_client_machine_is_not_taken_for_a_queue(capacity: int, bound: float) -> None:
+    """The client stalls a fifth of the time (a tenth of a second each time, two round trips):
+    the answers that come back meanwhile look late, but only in that round."""
+    for seed in range(5):
+        server = Server(capacity=capacity, jitter=0.1, stalled=0.2, stall=0.1, seed=seed)
+        outcome = simulate(Adaptive(), server, pages=PAGES)
+        assert outcome.finished <= bound * server.ideal(PAGES), seed
+
+
+def test_connection_set_up_is_not_taken_for_a_queue_when_the_caller_leaves_it_out() -> None:
+    """Each new connection costs a round trip: every step up opens some, so counting set-up as
+    latency looks like a queue at each step; ``answered(latency=...)`` leaves it out."""
+    server = Server(capacity=48, connect=0.05)
+    told = simulate(Adaptive(), server, pages=PAGES, on_connection=True)
+    untold = simulate(Adaptive(), server, pages=PAGES, on_connection=False)
+    assert told.finished <= 1.5 * server.ideal(PAGES)
+    assert told.finished < 0.9 * untold.finished
+
+
 def test_slow_start_does_not_overshoot_on_the_fast_half_of_a_queued_window() -> None:
     """At twice the capacity, the first half of a window comes back at the base latency: growing
     on those answers would send past 32 (and be throttled); a round waits for the queued half."""

@@ -16,16 +16,20 @@ whose first answers in a window come back at the base latency while the rest sti
 So it decides once per round: the requests sent after the last decision until the first of
 them is answered (about a window, sent over one round trip), judged once all are answered (or
 after twice their latency, so that a hung request holds nothing up) by their average latency.
-It starts at ``INITIAL``, doubles per round while nothing queues (slow start, which thus stops
-below twice the capacity), then grows by a quarter while fewer than ``alpha`` queue and drops to
-the estimated capacity plus ``alpha`` (at most halving) when more than ``beta`` do. A round
+It starts at ``INITIAL`` and doubles per round while nothing queues (slow start, which thus
+stops below twice the capacity), then grows by a quarter while fewer than ``alpha`` queue and
+drops to the estimated capacity plus ``alpha`` (at most halving) when more than ``beta`` do. A
+queue counts once two rounds in a row show it: a stall on the client's side (a busy machine)
+delays one round's answers, a queue every round's. A round
 that did not fill the window (the caller had less to send) never grows it. A 429 or 503 to a
 request sent since the last decision halves what is in flight (answers to requests sent
 earlier, under the old limit, are not counted again). The base latency is the lowest round
-average (delays only add, and averages cancel them), re-measured every ``probe_every`` seconds
-by a round at half the capacity, so that a server slower for good is not taken for a queue
-forever. Connection errors and timeouts carry no latency and are no signal: a flaky network
-is not an overloaded server.
+average (delays on the way only add, and an average cancels them), but at most ``NOISE`` times
+the fastest answer (a round of requests that all queued says nothing about the base); it is
+re-measured every ``probe_every`` seconds by a round at half the capacity, so that a server
+slower for good is not taken for a queue forever. Connection errors and timeouts carry no
+latency and are no signal: a flaky network is not an overloaded server. Nor is connection
+set-up: a caller that can tell when a request went out on its connection passes ``latency``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ CAP = 64
 #: Where :class:`Adaptive` starts.
 INITIAL = 16
 #: Slow start ends once a round shows this many requests queued at the server.
-SLOW_START_QUEUE = 2
+SLOW_START_QUEUE = 3
+#: How much slower than the fastest answer an unqueued request may be (delays on the way).
+NOISE = 1.25
 
 
 @attrs.frozen
@@ -66,8 +72,19 @@ class Limit(Protocol):
 
     def sent(self, now: float) -> Token: ...
 
-    def answered(self, token: Token, now: float, *, throttled: bool = False, failed: bool = False) -> None:
-        """``throttled``: a 429 or 503; ``failed``: no answer (connection error, timeout, cancelled)."""
+    def answered(
+        self,
+        token: Token,
+        now: float,
+        *,
+        throttled: bool = False,
+        failed: bool = False,
+        latency: float | None = None,
+    ) -> None:
+        """``throttled``: a 429 or 503; ``failed``: no answer (connection error, timeout,
+        cancelled); ``latency``: how long the request took once it was on its connection, when
+        the caller knows (``now - token.sent_at`` otherwise, which counts connection set-up as
+        if it were queueing at the server)."""
 
 
 class Fixed:
@@ -93,7 +110,15 @@ class Fixed:
         self._in_flight += 1
         return Token(self._sent, now, self._in_flight)
 
-    def answered(self, token: Token, now: float, *, throttled: bool = False, failed: bool = False) -> None:
+    def answered(
+        self,
+        token: Token,
+        now: float,
+        *,
+        throttled: bool = False,
+        failed: bool = False,
+        latency: float | None = None,
+    ) -> None:
         self._in_flight -= 1
 
 
@@ -110,6 +135,7 @@ class _Round:
     peak: int = 0
     samples: int = 0
     total: float = 0.0
+    fastest: float = math.inf
 
     @property
     def latency(self) -> float:
@@ -130,12 +156,15 @@ class Adaptive:
         self._limit = initial
         self._probe_every = probe_every
         self._slow_start = True
-        #: The lowest average latency of a round, and when it was measured.
-        self._base = math.inf
+        #: The lowest average latency of a round, the fastest answer, and when the base
+        #: latency they make was last seen again or measured.
+        self._lowest_average = math.inf
+        self._fastest = math.inf
         self._base_at = 0.0
         #: The limit to go back to while a probe of the base latency runs.
         self._probing: int | None = None
         self._capacity = float(initial)
+        self._queued = 0.0
         self._sent = 0
         self._in_flight = 0
         self._round = _Round(first=1)
@@ -158,7 +187,15 @@ class Adaptive:
             round_.peak = max(round_.peak, token.in_flight)
         return token
 
-    def answered(self, token: Token, now: float, *, throttled: bool = False, failed: bool = False) -> None:
+    def answered(
+        self,
+        token: Token,
+        now: float,
+        *,
+        throttled: bool = False,
+        failed: bool = False,
+        latency: float | None = None,
+    ) -> None:
         self._in_flight -= 1
         round_ = self._round
         if token.number < round_.first:
@@ -171,8 +208,10 @@ class Adaptive:
             if round_.end == math.inf:
                 round_.end, round_.closed_at = self._sent + 1, now
             if not failed:
+                sample = now - token.sent_at if latency is None else latency
                 round_.samples += 1
-                round_.total += now - token.sent_at
+                round_.total += sample
+                round_.fastest = min(round_.fastest, sample)
         if round_.outstanding == 0 or (
             # A request that hangs (until its timeout) must not hold up every decision.
             round_.samples and now - round_.closed_at > 2 * round_.latency
@@ -195,15 +234,23 @@ class Adaptive:
             return
         latency = round_.latency
         if self._probing is not None:
-            self._base, self._base_at = latency, now
+            self._lowest_average, self._fastest, self._base_at = latency, round_.fastest, now
             self._set(self._probing)
             self._probing = None
             return
-        if latency <= self._base:
-            self._base, self._base_at = latency, now
+        self._fastest = min(self._fastest, round_.fastest)
+        if latency <= self._lowest_average:
+            self._lowest_average, self._base_at = latency, now
+        # Delays only add to latency: the lowest average cancels them, and the fastest answer
+        # (times NOISE) bounds it when every round so far had requests queued.
+        base = min(self._lowest_average, NOISE * self._fastest)
         window = min(self._limit, round_.peak)
-        self._capacity = window * self._base / latency
+        self._capacity = window * base / latency
         queued = window - self._capacity
+        # A queue is believed once two rounds in a row show it: a stall on the way (a busy
+        # machine) delays the answers of one round, a queue those of every round.
+        lasting = min(queued, self._queued)
+        self._queued = queued
         full = round_.peak >= self._limit
         spread = math.log10(max(window, 10))
         alpha, beta = 3 * spread, 6 * spread
@@ -212,8 +259,10 @@ class Adaptive:
                 if full:
                     self._set(self._limit * 2)
                 return
+            if lasting < SLOW_START_QUEUE:
+                return  # hold: no more doubling, but no queue to believe yet either
             self._slow_start = False
-        if queued > beta:
+        if lasting > beta:
             self._set(max(self._limit / 2, min(self._limit - 1, self._capacity + alpha)))
         elif queued < alpha:
             if full:
