@@ -1,14 +1,15 @@
 """A discrete-event simulation of a listing against a server of limited capacity.
 
 The server handles at most ``capacity`` requests at once, each for ``latency`` seconds
-(``jitter`` spreads that uniformly, ``slowdowns`` multiply it for a while); the rest wait in
-FIFO order. With ``throttle_above``, a request that arrives while that many are at the server
-(handled and queued) is answered 429 at once. The client drives a limit the way the engine
-does: the first page alone, then every other page addressable, ``limit`` requests kept in
-flight while pages remain (or fewer: ``window``, as the speculative window of a has-more-only
-listing), a throttled page sent again once its ``Retry-After`` has passed, and no request
-sent by anyone meanwhile (the engine's rate gate). No clock, no threads, no sleeping: events
-in simulated time.
+(``jitter`` adds up to that share at random, ``slowdowns`` multiply it for a while); the rest
+wait in FIFO order. With ``throttle_above``, a request that arrives while that many are at the
+server (handled and queued) is answered 429 at once. The client drives a limit the way the
+engine does: the first page alone, then every other page addressable, ``limit`` requests kept
+in flight while pages remain (or fewer: ``window``, as the speculative window of a
+has-more-only listing), a throttled page sent again once its ``Retry-After`` has passed, and
+no request sent by anyone meanwhile (the engine's rate gate). A new connection can cost
+``connect``, and the client can stall (``stalled``). No clock, no threads, no sleeping:
+events in simulated time.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ class Slowdown:
 class Server:
     capacity: int
     latency: float = 0.05
-    #: Up to this share of ``latency`` added at random to each request's (delays only add).
     throttle_above: int | None = None
     retry_after: float = 1.0
+    #: Up to this share of ``latency`` added at random to each request's (delays only add).
     jitter: float = 0.0
     #: Seconds more for a request that opens a connection (more in flight than ever before).
     connect: float = 0.0
@@ -55,7 +56,7 @@ class Server:
     seed: int = 0
 
     def ideal(self, pages: int) -> float:
-        """The first page alone, then the rest at ``capacity`` per ``latency``."""
+        """The first page alone, then the rest at ``capacity`` per (average) ``latency``."""
         return self.latency * (1 + self.jitter / 2) * (1 + math.ceil((pages - 1) / self.capacity))
 
 
@@ -83,7 +84,7 @@ class _Simulation:
     limit: Limit
     pages: int
     window: int | None
-    random: random.Random
+    service_random: random.Random
     events: list[tuple[float, int, Callable[[], None]]] = attrs.Factory(list)
     order: int = 0
     now: float = 0.0
@@ -193,7 +194,7 @@ class _Simulation:
     def service_time(self) -> float:
         time = self.server.latency
         if self.server.jitter:
-            time *= 1 + self.random.uniform(0, self.server.jitter)
+            time *= 1 + self.service_random.uniform(0, self.server.jitter)
         for slowdown in self.server.slowdowns:
             if slowdown.start <= self.now < slowdown.end:
                 time *= slowdown.factor
