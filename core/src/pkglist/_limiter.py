@@ -43,7 +43,8 @@ __all__ = ["CAP", "INITIAL", "Adaptive", "Fixed", "Limit", "Token"]
 
 #: The most requests :class:`Adaptive` ever allows in flight.
 CAP = 64
-#: Where :class:`Adaptive` starts.
+#: Where :class:`Adaptive` starts: a burst a small server queues without harm, and two
+#: doublings from the cap (slow start costs two round trips per doubling).
 INITIAL = 16
 #: Slow start ends once a round shows this many requests queued at the server.
 SLOW_START_QUEUE = 3
