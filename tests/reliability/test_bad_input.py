@@ -639,6 +639,12 @@ CASES = [
         "Invalid value for '--latency'",
     ),
     Case(
+        "emulate-capacity-zero",
+        ("emulate", "harness", "--capacity", "0"),
+        2,
+        "Invalid value for '--capacity'",
+    ),
+    Case(
         "emulate-port-out-of-range",
         ("emulate", "harness", "--port", "99999"),
         2,

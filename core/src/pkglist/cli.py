@@ -448,9 +448,27 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--latency", type=click.FloatRange(min=0), default=0.0, help="Milliseconds added to every response."
 )
+@click.option(
+    "--capacity",
+    type=click.IntRange(min=1),
+    help="Requests handled at once; the rest wait their turn (default: no limit).",
+)
+@click.option(
+    "--throttle-above",
+    type=click.IntRange(min=1),
+    help="Answer 429 (Retry-After: 1) while this many requests are already waiting or handled.",
+)
 @click.pass_context
 def emulate(
-    ctx: click.Context, provider: str, host: str, port: int, packages: int | None, seed: int, latency: float
+    ctx: click.Context,
+    provider: str,
+    host: str,
+    port: int,
+    packages: int | None,
+    seed: int,
+    latency: float,
+    capacity: int | None,
+    throttle_above: int | None,
 ) -> None:
     """Serve PROVIDER's emulator on loopback until interrupted."""
     from .testing import EmulatorServer
@@ -460,7 +478,14 @@ def emulate(
     if emulator is None:
         raise UsageError(f"provider {provider!r} has no emulator")
     try:
-        server = EmulatorServer(emulator, host=host, port=port, latency=latency / 1000)
+        server = EmulatorServer(
+            emulator,
+            host=host,
+            port=port,
+            latency=latency / 1000,
+            capacity=capacity,
+            throttle_above=throttle_above,
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     credentials = " ".join(

@@ -2,8 +2,9 @@
 
 * :func:`serve` puts any emulator (an object with ``handle(request)``) behind
   a real threaded HTTP/1.1 server on ``127.0.0.1``, with ``latency`` per
-  response and :class:`Faults` (error statuses, ``Retry-After``, dropped
-  connections, truncated bodies, slow responses).
+  response, a ``capacity`` (requests handled at once, the rest queued) with
+  429s above ``throttle_above``, and :class:`Faults` (error statuses,
+  ``Retry-After``, dropped connections, truncated bodies, slow responses).
 * :class:`Request` / :class:`Response` are what emulators are written against.
 * :func:`validate_package` checks one normalized record.
 * :mod:`pkglist.testing.contract` holds :class:`~pkglist.testing.contract.ProviderContract`,

@@ -1,8 +1,9 @@
-"""Serve an emulator on a real loopback socket, with latency and fault injection.
+"""Serve an emulator on a real loopback socket, with latency, limited capacity and faults.
 
 The server is threaded (one thread per connection), speaks HTTP/1.1 with
 keep-alive and sets ``TCP_NODELAY``, so a latency added per response is the
-latency a client measures.
+latency a client measures. With a capacity, requests beyond it wait their turn
+in arrival order, as they do at a real server with a fixed pool of workers.
 """
 
 from __future__ import annotations
@@ -63,9 +64,16 @@ class EmulatorServer:
 
     ``url`` is where to reach it, ``requests`` what it received (most recent
     last; header values as sent, for assertions on credentials), ``injected``
-    a count of the faults it injected by kind, ``max_in_flight`` the most
-    requests it was handling at once. ``latency`` and ``faults`` can be
-    changed while it runs.
+    a count of the faults it injected by kind (``"throttled"`` for the 429s of
+    ``throttle_above``), ``max_in_flight`` the most requests it was handling at
+    once (``in_flight`` now), ``max_queued`` the most waiting for a place
+    (``queued`` now). ``latency`` and ``faults`` can be changed while it runs.
+
+    ``capacity`` handles at most that many requests at once (the emulator's
+    answer and the latency); the rest wait in arrival order, so latency grows
+    with the queue. ``throttle_above`` answers 429, with ``Retry-After:
+    throttle_retry_after``, to a request that arrives while that many are
+    already at the server (handled and waiting).
     """
 
     def __init__(
@@ -79,14 +87,26 @@ class EmulatorServer:
         external_url: str | None = None,
         record: int = 10_000,
         certificate: tuple[str, str] | None = None,
+        capacity: int | None = None,
+        throttle_above: int | None = None,
+        throttle_retry_after: str = "1",
     ) -> None:
+        for name, value in (("capacity", capacity), ("throttle_above", throttle_above)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
         self.emulator = emulator
         self.latency = latency
         self.faults = faults
+        self.capacity = capacity
+        self.throttle_above = throttle_above
+        self.throttle_retry_after = throttle_retry_after
         self.requests: deque[RecordedRequest] = deque(maxlen=record)
         self.injected: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.max_queued = 0
+        #: Requests waiting for a place, first come first in.
+        self._waiting: deque[threading.Event] = deque()
         self._lock = threading.Lock()
         self._random = random.Random(faults.seed if faults else 0)
         self._httpd = _Server((host, port), _handler_for(self))
@@ -100,6 +120,11 @@ class EmulatorServer:
         self.url = f"{scheme}://{_url_host(str(bound_host))}:{bound_port}"
         self.external_url = (external_url or self.url).rstrip("/")
         self._thread: threading.Thread | None = None
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a place now (with a ``capacity``)."""
+        return len(self._waiting)
 
     @property
     def port(self) -> int:
@@ -135,6 +160,29 @@ class EmulatorServer:
         with self._lock:
             self.faults = faults
             self._random = random.Random(faults.seed if faults else 0)
+
+    def _arrive(self) -> bool:
+        """Wait for a place to handle the request in; ``False`` if it is throttled instead."""
+        with self._lock:
+            if self.throttle_above is not None and self.in_flight + len(self._waiting) >= self.throttle_above:
+                self.injected["throttled"] += 1
+                return False
+            if self.capacity is None or (self.in_flight < self.capacity and not self._waiting):
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+            self.max_queued = max(self.max_queued, len(self._waiting))
+        turn.wait()  # the request that leaves hands its place on
+        return True
+
+    def _leave(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self.in_flight -= 1
 
     def _decide(self, path: str) -> str | None:
         faults = self.faults
@@ -193,21 +241,24 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(
                 RecordedRequest(request.method, request.path, request.query, request.headers)
             )
-            with server._lock:
-                server.in_flight += 1
-                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            if not server._arrive():
+                self._write(_throttled_response(server), None)
+                return
             try:
-                self._answer(request)
+                fault, response = self._handle(request)
             finally:
-                with server._lock:
-                    server.in_flight -= 1
-
-        def _answer(self, request: Request) -> None:
-            fault = server._decide(request.path)
-            if fault == "drop_before":
+                server._leave()  # before writing: the place is free once the answer is ready
+            if response is None:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            self._write(response, fault)
+
+        def _handle(self, request: Request) -> tuple[str | None, Response | None]:
+            """The fault decided for the request and the answer to it (``None``: drop the connection)."""
+            fault = server._decide(request.path)
+            if fault == "drop_before":
+                return fault, None
             if fault is not None and fault.isdigit():
                 response = _fault_response(int(fault), server.faults)
             else:
@@ -218,6 +269,9 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             delay = server.latency + (server.faults.slow_seconds if fault == "slow" and server.faults else 0)
             if delay:
                 time.sleep(delay)
+            return fault, response
+
+        def _write(self, response: Response, fault: str | None) -> None:
             payload = response.body
             if fault == "truncate" and payload:
                 payload = payload[: len(payload) // 2]
@@ -242,6 +296,14 @@ def _handler_for(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _throttled_response(server: EmulatorServer) -> Response:
+    return Response.json(
+        {"message": f"too many requests at once (more than {server.throttle_above})"},
+        status=429,
+        headers={"Retry-After": server.throttle_retry_after},
+    )
+
+
 def _fault_response(status: int, faults: Faults | None) -> Response:
     headers = {}
     if status in (429, 503) and faults is not None and faults.retry_after is not None:
@@ -258,10 +320,15 @@ def serve(
     faults: Faults | None = None,
     external_url: str | None = None,
     certificate: tuple[str, str] | None = None,
+    capacity: int | None = None,
+    throttle_above: int | None = None,
+    throttle_retry_after: str = "1",
 ) -> EmulatorServer:
     """Start ``emulator`` on a loopback port in a background thread.
 
     ``certificate`` (a certificate chain file and its key file) serves HTTPS.
+    ``capacity`` and ``throttle_above`` limit how many requests it takes at
+    once (see :class:`EmulatorServer`).
 
     >>> from pkglist.testing import Response
     >>> class Hello:
@@ -281,4 +348,7 @@ def serve(
         faults=faults,
         external_url=external_url,
         certificate=certificate,
+        capacity=capacity,
+        throttle_above=throttle_above,
+        throttle_retry_after=throttle_retry_after,
     ).start()
