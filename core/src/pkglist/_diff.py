@@ -32,8 +32,9 @@ import attrs
 
 from ._errors import UsageError
 from ._fields import RECORD_FIELDS, check_field
+from ._json import encode
 from ._model import format_datetime
-from ._output import FORMATS, _cell, _encode, _fit, _printable
+from ._output import FORMATS, _cell, _fit, _printable
 from .items import parse_timestamp
 
 __all__ = [
@@ -123,7 +124,7 @@ def _entries(path: str, fields: tuple[str, ...]) -> Iterator[tuple[Key, Entry]]:
     for where, record in read_records(path):
         key = _key(record, path, where)
         name = record.get("name")
-        yield key, (name if isinstance(name, str) else None, _encode([get(record) for get in getters]))
+        yield key, (name if isinstance(name, str) else None, encode([get(record) for get in getters]))
 
 
 def _key(record: Any, path: str, where: str) -> Key:
@@ -439,7 +440,7 @@ def _write_json(differences: Differences, keys: tuple[str, ...], fmt: str, strea
         if difference.changes:
             record["old"] = {field: old for field, old, _ in difference.changes}
             record["new"] = {field: new for field, _, new in difference.changes}
-        stream.write((separator if written else first) + _encode(record))
+        stream.write((separator if written else first) + encode(record))
         written = True
     if fmt == "jsonl":
         stream.write("\n" if written else "")

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-__all__ = ["encode_joined", "loads", "using_orjson"]
+__all__ = ["encode", "encode_joined", "loads", "using_orjson"]
 
 
 def _load_orjson() -> Any:
@@ -39,6 +39,11 @@ def using_orjson() -> bool:
 def loads(data: bytes) -> Any:
     """Decode a document; raises ``ValueError`` (or ``RecursionError``) when it is not JSON."""
     return json.loads(data)
+
+
+def encode(value: Any) -> str:
+    """One value as compact JSON text (see :func:`encode_joined`)."""
+    return encode_joined([value], "")
 
 
 def encode_joined(values: Sequence[Any], separator: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TextIO
 import attrs
 
 from ._errors import UsageError
-from ._json import encode_joined
+from ._json import encode, encode_joined
 from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
 from .text import shorten
 
@@ -142,7 +142,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(value, (dict, list, tuple)):
-        return encode_joined([value], "")
+        return encode(value)
     return str(value)
 
 

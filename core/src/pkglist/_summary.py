@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 from ._errors import UsageError
 from ._fields import check_field, reader
+from ._json import encode
 from ._model import Package
-from ._output import FORMATS, _cell, _encode, _fit, _printable
+from ._output import FORMATS, _cell, _fit, _printable
 
 __all__ = ["DEFAULT_GROUP_BY", "Summary", "parse_group_by", "write_summary"]
 
@@ -86,7 +87,7 @@ class Summary:
 def _hashable(value: Any) -> Any:
     """A group key for a value: lists and mappings (in ``extra``) as their JSON text."""
     if isinstance(value, (list, tuple, Mapping)):
-        return _encode(value)
+        return encode(value)
     return value
 
 
@@ -112,7 +113,7 @@ def write_summary(
         list(columns) if columns is not None else [key for key in (rows[0] if rows else {}) if key != "count"]
     )
     if fmt in ("json", "jsonl"):
-        records = [_encode({**{key: row.get(key) for key in keys}, "count": row["count"]}) for row in rows]
+        records = [encode({**{key: row.get(key) for key in keys}, "count": row["count"]}) for row in rows]
         if fmt == "jsonl":
             stream.write("".join(record + "\n" for record in records))
         else:
