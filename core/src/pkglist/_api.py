@@ -101,10 +101,12 @@ class _EmulatedCall:
 
 
 async def _batches(
-    prepared: Call | _EmulatedCall, progress: Progress | None = None
+    prepared: Call | _EmulatedCall,
+    progress: Progress | None = None,
+    budget: asyncio.Semaphore | None = None,
 ) -> AsyncGenerator[list[Package], None]:
     if isinstance(prepared, Call):
-        async with contextlib.aclosing(run(prepared, progress=progress)) as batches:
+        async with contextlib.aclosing(run(prepared, progress=progress, budget=budget)) as batches:
             async for batch in batches:
                 yield batch
         return
@@ -121,7 +123,7 @@ async def _batches(
         connection = call.provider.connect(settings)
         query = call.provider.complete_query(call.listing, call.query, connection)
         live = attrs.evolve(call, connection=connection, query=query)
-        async with contextlib.aclosing(run(live, progress=progress)) as batches:
+        async with contextlib.aclosing(run(live, progress=progress, budget=budget)) as batches:
             async for batch in batches:
                 yield batch
 

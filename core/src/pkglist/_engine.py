@@ -87,11 +87,14 @@ class Call:
         return size
 
 
-async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator[list[Package], None]:
+async def run(
+    call: Call, *, progress: Progress | None = None, budget: asyncio.Semaphore | None = None
+) -> AsyncGenerator[list[Package], None]:
     """Batches of new packages (a page's, in slices of at most ``BATCH_SIZE``), in server order.
 
     Warnings go through :mod:`warnings` as they arise; with ``strict``, a listing
-    that warned raises :class:`StrictError` after its last batch.
+    that warned raises :class:`StrictError` after its last batch. ``budget``, shared
+    by several listings run together, bounds their requests in flight as a whole.
     """
     options = call.options
     connection = call.connection
@@ -107,7 +110,7 @@ async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator
         secrets=connection.secrets,
         transport=options.transport,
     ) as client:
-        runner = _Runner(call, client, progress)
+        runner = _Runner(call, client, progress, budget)
         async with contextlib.aclosing(runner.batches()) as batches:
             async for batch in batches:
                 yield batch
@@ -120,8 +123,11 @@ async def run(call: Call, *, progress: Progress | None = None) -> AsyncGenerator
 
 
 class _Runner:
-    def __init__(self, call: Call, client: Client, progress: Progress | None) -> None:
+    def __init__(
+        self, call: Call, client: Client, progress: Progress | None, budget: asyncio.Semaphore | None
+    ) -> None:
         self.call = call
+        self.budget = budget
         self.where = call.where
         self.client = client
         self.progress = progress
@@ -395,14 +401,15 @@ class _Runner:
         await asyncio.sleep(delay)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        await self.gate.wait()
-        self.requests += 1
-        response = None
-        try:
-            response = await self.client.send(request)
-            return response
-        finally:
-            self.gate.settle(response)
+        async with self.budget or contextlib.nullcontext():
+            await self.gate.wait()
+            self.requests += 1
+            response = None
+            try:
+                response = await self.client.send(request)
+                return response
+            finally:
+                self.gate.settle(response)
 
     def _failure(self, outcome: httpx.Response | Exception, position: int, attempt: int) -> ProviderError:
         """The error for the last attempt's outcome."""
