@@ -214,9 +214,21 @@ def test_a_next_link_to_another_origin_is_refused_and_gets_no_credential() -> No
     emulator = ToyEmulator(packages=30)
     with serve(bystander) as other, serve(emulator) as server:
         emulator.other_origin = other.url
-        with pytest.raises(pkglist.ProtocolError, match="another origin"):
+        with pytest.raises(pkglist.ProtocolError, match="another origin") as caught:
             listing("linked", server, page_size=5)
     assert not other.requests
+    assert "--rebase-links" in str(caught.value)
+
+
+def test_rebase_links_follows_them_on_the_configured_origin() -> None:
+    bystander = ToyEmulator(packages=5)
+    emulator = ToyEmulator(packages=30)
+    with serve(bystander) as other, serve(emulator) as server:
+        emulator.other_origin = other.url
+        packages = listing("linked", server, page_size=5, rebase_links=True)
+    assert [p.id for p in packages] == [item["id"] for item in emulator.items]
+    assert not other.requests
+    assert len(page_requests(server)) == 6
 
 
 # Changing data -------------------------------------------------------------------------

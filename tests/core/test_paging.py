@@ -18,7 +18,7 @@ from .toy import TOY_KEY, ToyEmulator, ToyProvider, manager
 
 MANAGER = manager()
 BASE = "http://emulator.test"
-STYLES = ["numbered", "hasmore", "linked", "cursor"]
+STYLES = ["numbered", "hasmore", "linked", "cursor", "headers", "link-pages", "link-last"]
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -91,7 +91,7 @@ def test_a_transport_that_is_not_one_is_a_usage_error() -> None:
 
 def page_of(style: str, body: Any, url: str = f"{BASE}/v1/teams/core/x?page=1&per_page=5") -> pkglist.Page:
     listing = ToyProvider().listing(style)
-    return listing.paging.paginate(httpx.Request("GET", url), body)
+    return listing.paging.paginate(httpx.Request("GET", url), httpx.Response(200, json=body))
 
 
 def items(n: int) -> list[dict[str, int]]:
@@ -197,7 +197,7 @@ def test_cursor_passes_the_token_back_and_stops_without_one() -> None:
 )
 def test_a_response_for_another_page_is_a_wrong_page(paging: pkglist.PageNumber, body: Any, url: str) -> None:
     with pytest.raises(pkglist.WrongPageError, match="the response is page="):
-        paging.paginate(httpx.Request("GET", BASE + url), body)
+        paging.paginate(httpx.Request("GET", BASE + url), httpx.Response(200, json=body))
 
 
 def test_a_response_that_says_it_is_the_page_asked_for_is_fine() -> None:
@@ -205,6 +205,65 @@ def test_a_response_that_says_it_is_the_page_asked_for_is_fine() -> None:
         items="r", first=1, next_link="p.next.href", previous_link="p.previous.href", size_param="per_page"
     )
     body = {"r": items(5), "p": {"next": {"href": "/x?page=4&per_page=5"}, "previous": {"href": "/x?page=2"}}}
-    assert paging.paginate(httpx.Request("GET", BASE + "/x?page=3&per_page=5"), body).number == 3
+    assert (
+        paging.paginate(
+            httpx.Request("GET", BASE + "/x?page=3&per_page=5"), httpx.Response(200, json=body)
+        ).number
+        == 3
+    )
     last = {"r": items(1), "p": {"next": None, "previous": {"href": "/x?page=2&per_page=5"}}}
-    assert paging.paginate(httpx.Request("GET", BASE + "/x?page=3&per_page=5"), last).number == 3
+    assert (
+        paging.paginate(
+            httpx.Request("GET", BASE + "/x?page=3&per_page=5"), httpx.Response(200, json=last)
+        ).number
+        == 3
+    )
+
+
+# Headers: GitLab's totals, RFC 8288 links --------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["headers", "link-pages"])
+def test_header_totals_and_last_links_make_pages_addressable(style: str) -> None:
+    emulator = ToyEmulator(packages=95)
+    ids, transport = listed(style, emulator, page_size=10, concurrency=8)
+    assert ids == [item["id"] for item in emulator.items]
+    assert sorted(int(url.params.get("page", "1")) for url in transport.urls) == list(range(1, 11))
+
+
+def test_a_link_header_with_a_cursor_is_followed_one_page_at_a_time() -> None:
+    emulator = ToyEmulator(packages=23)
+    ids, transport = listed("link-last", emulator, page_size=5, concurrency=8)
+    assert ids == [item["id"] for item in emulator.items]
+    assert [url.params.get("last") for url in transport.urls] == [
+        None,
+        *(ids[n - 1] for n in (5, 10, 15, 20)),
+    ]
+
+
+def test_link_header_pages_read_next_and_last() -> None:
+    paging = pkglist.LinkHeader(size_param="per_page", page_param="page", first=1)
+    response = httpx.Response(
+        200,
+        json=[{"id": 1}],
+        headers={
+            "Link": '</x?per_page=1&page=3>; rel="next", <https://api.test/x?per_page=1&page=9>; rel="last"'
+        },
+    )
+    page = paging.paginate(httpx.Request("GET", "https://api.test/x?per_page=1&page=2"), response)
+    assert page.items == [{"id": 1}]
+    assert page.next is not None
+    assert str(page.next.url) == "https://api.test/x?per_page=1&page=3"
+    assert (page.number, page.last_number, page.linked) == (2, 9, True)
+    last = paging.paginate(httpx.Request("GET", "https://api.test/x?page=9"), httpx.Response(200, json=[]))
+    assert last.next is None
+    assert last.linked is False
+
+
+def test_header_counts_must_be_numbers() -> None:
+    paging = pkglist.PageNumber(items=pkglist.ROOT, total_pages_header="X-Total-Pages")
+    response = httpx.Response(200, json=[], headers={"X-Total-Pages": "many"})
+    with pytest.raises(
+        pkglist.ProtocolError, match="expected a non-negative integer in header X-Total-Pages"
+    ):
+        paging.paginate(httpx.Request("GET", "https://api.test/x?page=0&size=5"), response)

@@ -1,12 +1,15 @@
 """A tiny provider and its emulator, for the core's own tests.
 
-The toy API serves one team's packages, newest first, in four paging styles
+The toy API serves one team's packages, newest first, in seven paging styles
 (one listing each), so every core paging strategy is exercised over HTTP:
 
 * ``numbered``: ``?page=N&per_page=M`` (1-based) with ``total``/``pages``;
 * ``hasmore``:  ``?page=N&size=M`` (0-based) with only ``hasMore``;
 * ``linked``:   a relative ``next`` href;
-* ``cursor``:   an opaque ``cursor`` token.
+* ``cursor``:   an opaque ``cursor`` token;
+* ``headers``:  a bare array, totals in ``X-Total``/``X-Total-Pages``/``X-Next-Page`` (GitLab);
+* ``link-pages``: a bare array, ``Link`` ``rel="next"``/``rel="last"`` with page numbers (GitHub);
+* ``link-last``: a relative ``Link`` ``rel="next"`` carrying ``last=<id>`` (OCI registries).
 
 ``x-toy-key`` carries the credential. Knobs on the emulator make it hostile
 (repeat a page, loop a link, never change a cursor, grow the total) so the
@@ -66,6 +69,20 @@ class ToyProvider(pkglist.Provider):
         _listing("hasmore", pkglist.PageNumber(items="items", first=0, has_more="hasMore")),
         _listing("linked", pkglist.NextLink(items="items", next="links.next", size_param="size")),
         _listing("cursor", pkglist.Cursor(items="items", token="cursor", param="cursor", size_param="size")),
+        _listing(
+            "headers",
+            pkglist.PageNumber(
+                items=pkglist.ROOT,
+                page_param="page",
+                size_param="per_page",
+                first=1,
+                total_items_header="X-Total",
+                total_pages_header="X-Total-Pages",
+                next_page_header="X-Next-Page",
+            ),
+        ),
+        _listing("link-pages", pkglist.LinkHeader(size_param="per_page", page_param="page", first=1)),
+        _listing("link-last", pkglist.LinkHeader(items="items", size_param="n")),
     )
     credentials = (pkglist.Credential("api_key", "Toy API key.", envvars=("TOY_API_KEY",)),)
     base_url_envvars = ("TOY_URL",)
@@ -201,6 +218,34 @@ class ToyEmulator:
                 position = offset if self.stuck_cursor else offset + size
                 cursor = base64.b64encode(json.dumps({"o": position}).encode()).decode()
             return {"items": chunk, "cursor": cursor}
+        if style == "headers":  # GitLab's spelling: a bare array, the totals in headers
+            size = int(request.param("per_page", "20") or 20)
+            page = int(request.param("page", "1") or 1)
+            chunk = items[(page - 1) * size : page * size]
+            pages = max(1, -(-len(items) // size))
+            headers = {"X-Total": str(len(items)), "X-Total-Pages": str(pages), "X-Page": str(page)}
+            headers["X-Next-Page"] = str(page + 1) if page < pages else ""
+            return Response.json(chunk, headers=headers)
+        if style == "link-pages":  # GitHub's spelling: a bare array, Link rel="next" and rel="last"
+            size = int(request.param("per_page", "20") or 20)
+            page = int(request.param("page", "1") or 1)
+            chunk = items[(page - 1) * size : page * size]
+            pages = max(1, -(-len(items) // size))
+            links = [f'<{request.path}?per_page={size}&page={pages}>; rel="last"']
+            if page < pages:
+                links.insert(
+                    0, f'<{request.base_url}{request.path}?per_page={size}&page={page + 1}>; rel="next"'
+                )
+            return Response.json(chunk, headers={"Link": ", ".join(links)})
+        if style == "link-last":  # the OCI spelling: ?n=N&last=ID, a relative rel="next" link only
+            size = int(request.param("n", "20") or 20)
+            after = request.param("last")
+            start = 0 if after is None else next(i for i, item in enumerate(items) if item["id"] == after) + 1
+            chunk = items[start : start + size]
+            headers = {}
+            if start + size < len(items):
+                headers["Link"] = f'<{request.path}?n={size}&last={chunk[-1]["id"]}>; rel="next"'
+            return Response.json({"items": chunk}, headers=headers)
         return Response.json({"error": {"message": f"unknown listing {style}"}}, status=404)
 
 

@@ -275,27 +275,27 @@ ELSEWHERE = ["other-port", "scheme-relative", "userinfo-trick", "https-same-host
 @pytest.mark.parametrize("concurrency", [1, 8])
 @pytest.mark.parametrize("kind", ELSEWHERE)
 @pytest.mark.parametrize("listing", CF_LISTINGS, ids=str)
-def test_a_next_link_to_another_origin_is_refused_and_no_credential_leaves(
+def test_a_next_link_to_another_origin_is_not_needed_and_no_credential_leaves(
     listing: Listing, kind: str, concurrency: int
 ) -> None:
+    """Cloud Foundry writes absolute links with its external host name; a user who reaches the
+    same API by another name still lists everything: pages are asked for by number on the
+    configured origin, and nothing is ever sent to the link's origin."""
     emulator = listing.make(30)
     token = emulator.credentials["token"]
     with serve(Bystander()) as other:
         addresses: dict[str, str] = {}
 
         def elsewhere(body: Any, position: int) -> Any:
-            href = dig(body, "pagination.next.href")
-            put(body, "pagination.next.href", _elsewhere(kind, href, addresses["main"], other.url))
+            if dig(body, "pagination.next") is not None:
+                href = dig(body, "pagination.next.href")
+                put(body, "pagination.next.href", _elsewhere(kind, href, addresses["main"], other.url))
             return body
 
         with serve(Rewrite(emulator, listing, elsewhere)) as server:
             addresses["main"] = server.url
-            with pytest.raises(pkglist.ProtocolError) as caught:
-                listing.list(server, emulator, page_size=PAGE_SIZE, concurrency=concurrency)
-    _one_line(caught, listing, "refusing to follow a next link to another origin", "page 1")
-    assert token not in str(caught.value)
-    assert token not in repr(caught.value)
-    assert len(server.requests) == 1  # page 1 only (the localhost alias would reach this server)
+            ids = listing.ids(server, emulator, page_size=PAGE_SIZE, concurrency=concurrency)
+    assert ids == listing.expected(emulator)
     for seen in other.requests:  # the design sends nothing; if it ever did, never the credential
         assert all(token not in value for value in seen.headers.values())
     assert list(other.requests) == []

@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "PageNumber": "_paging",
     "NextLink": "_paging",
     "Cursor": "_paging",
+    "LinkHeader": "_paging",
+    "ROOT": "_paging",
     "Paging": "_paging",
     "BadPageError": "_paging",
     "WrongPageError": "_paging",
@@ -136,7 +138,9 @@ if TYPE_CHECKING:
     )
     from ._paging import (
         BadPageError as BadPageError,
+        ROOT as ROOT,
         Cursor as Cursor,
+        LinkHeader as LinkHeader,
         NextLink as NextLink,
         PageNumber as PageNumber,
         Paging as Paging,

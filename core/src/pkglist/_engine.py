@@ -42,7 +42,7 @@ from ._errors import (
 from ._http import OriginAuth, error_for_status
 from ._model import Package, Page
 from ._options import ListOptions
-from ._paging import BadPageError, InvalidJSONError
+from ._paging import BadPageError, InvalidJSONError, derive_request
 from ._plugins import PluginManager
 from ._provider import Connection, Listing, Provider
 from ._query import Query
@@ -278,12 +278,28 @@ class _Runner:
                     async for item in pipeline:
                         yield item
                 return
-            request = page.next
+            request = self._same_origin(page.next, position)
             position += 1
             state.check_position(position)
             state.check_link(str(request.url), position)
             page = await self._fetch(request, position)
             yield position, page
+
+    def _same_origin(self, request: httpx.Request, position: int) -> httpx.Request:
+        """``request`` for the link on page ``position``, kept on the configured origin."""
+        base = httpx.URL(self.call.connection.base_url)
+        if origin_text(request.url) == origin_text(base):
+            return request
+        if not self.options.rebase_links:
+            raise self._page_error(
+                ProtocolError,
+                position,
+                f"refusing to follow a next link to another origin ({origin_text(request.url)}); credentials "
+                "stay with the configured origin (--rebase-links follows it on the configured origin)",
+            )
+        return derive_request(
+            request, request.url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+        )
 
     async def _pipeline(self, start: Page, position: int) -> AsyncGenerator[tuple[int, Page], None]:
         """Pages after ``start`` by number, ``concurrency`` requests in flight, yielded in order.

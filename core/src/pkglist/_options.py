@@ -47,6 +47,7 @@ class ListOptions:
     max_pages: int = 20_000
     raw: bool = False
     strict: bool = False
+    rebase_links: bool = False
     skip_invalid: bool = False
     emulate: bool = False
     ca_bundle: str | None = None

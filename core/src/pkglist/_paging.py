@@ -1,15 +1,22 @@
 """Paging strategies a provider picks instead of writing its own loop.
 
-A strategy builds the first request of a listing and turns each decoded
-response body into a :class:`~pkglist.Page`. Strategies only read and build
-``httpx`` objects; the engine does the I/O, the concurrency and the loop
-guards. Three shapes cover the APIs we know:
+A strategy builds the first request of a listing and turns each response
+(headers and body) into a :class:`~pkglist.Page`. Strategies only read and
+build ``httpx`` objects; the engine does the I/O, the concurrency, the loop
+guards and the reconciling of the signals a page carries. The shapes:
 
-* :class:`PageNumber`: ``?page=N&size=M``, 0- or 1-based, ending on a
-  has-more flag, a total page count, a null next link, or a short/empty page.
-  Pages are addressable, so the engine fetches them concurrently.
+* :class:`PageNumber`: ``?page=N&size=M``, 0- or 1-based; its signals (a
+  has-more flag, total pages or items, a next link or a next-page number)
+  come from the body or from headers (``X-Total-Pages``...). Pages are
+  addressable, so the engine fetches them concurrently.
 * :class:`NextLink`: follow an absolute or relative href found in the body.
 * :class:`Cursor`: pass a token from the body back as a query parameter.
+* :class:`LinkHeader`: follow RFC 8288 ``Link: <...>; rel="next"`` headers;
+  with ``page_param``, a ``rel="last"`` link gives the last page and pages
+  go concurrently.
+
+``items`` is the dotted path of the item list in the body, or ``"$"`` for a
+body that is the list itself.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "ROOT",
     "BadPageError",
     "Cursor",
+    "LinkHeader",
     "NextLink",
     "PageNumber",
     "Paging",
@@ -42,14 +51,20 @@ __all__ = [
 
 QueryParams = Sequence[tuple[str, str | int | float | bool]]
 _MISSING: Any = object()
+#: The ``items`` path of a body that is the item list itself.
+ROOT = "$"
 
 
 class Paging(Protocol):
-    """What every paging strategy offers."""
+    """What every paging strategy offers.
+
+    ``paginate`` gets the response (its headers and body); ``body`` is the
+    decoded body when the caller already has it (it is decoded otherwise).
+    """
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request: ...
 
-    def paginate(self, request: httpx.Request, body: Any) -> Page: ...
+    def paginate(self, request: httpx.Request, response: httpx.Response, body: Any = _MISSING) -> Page: ...
 
 
 class BadPageError(ProtocolError):
@@ -95,8 +110,12 @@ def lookup(body: Any, path: str) -> Any:
     return value
 
 
+def _body(response: httpx.Response, body: Any) -> Any:
+    return decode_json(response) if body is _MISSING else body
+
+
 def _items(body: Any, path: str) -> list[Any]:
-    value = lookup(body, path)
+    value = body if path == ROOT else lookup(body, path)
     if value is _MISSING:
         raise ProtocolError(f"response has no {path!r} list")
     if not isinstance(value, list):
@@ -153,20 +172,35 @@ def derive_request(request: httpx.Request, url: httpx.URL | str) -> httpx.Reques
 
 
 def _follow(request: httpx.Request, href: str) -> httpx.Request:
-    """The request for a next link, which must stay on the request's origin."""
+    """The request for a next link (absolute or relative to ``request``), on whatever origin
+    it names: the engine decides whether to follow a link to another origin."""
     import httpx
 
     try:
         url = request.url.join(href)
-        origin = origin_of(url)
+        origin_of(url)
     except (httpx.InvalidURL, ValueError):
         raise ProtocolError(f"the next link is not a valid URL ({href!r:.80})") from None
-    if origin != origin_of(request.url):
-        raise ProtocolError(
-            f"refusing to follow a next link to another origin ({url.scheme}://{url.host}"
-            f"{':' + str(url.port) if url.port else ''}); credentials stay with the configured origin"
-        )
     return derive_request(request, url)
+
+
+def same_origin(first: httpx.Request, second: httpx.Request) -> bool:
+    return origin_of(first.url) == origin_of(second.url)
+
+
+def _header_count(response: httpx.Response, name: str | None) -> int | None:
+    if name is None:
+        return None
+    value = response.headers.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        count = int(value.strip())
+    except ValueError:
+        raise ProtocolError(f"expected a non-negative integer in header {name}, got {value!r:.40}") from None
+    if count < 0:
+        raise ProtocolError(f"expected a non-negative integer in header {name}, got {value!r:.40}")
+    return count
 
 
 def _build(url: str, params: QueryParams) -> httpx.Request:
@@ -189,14 +223,18 @@ def _param(value: str | int | float | bool) -> str:
 class PageNumber:
     """Numbered pages: ``?{page_param}=N&{size_param}=M``.
 
-    ``items`` is the dotted path of the item list. Each response's signals
-    go to the engine, which reconciles them: a has-more flag (``has_more``),
-    a next link (``next_link``: null means no more), the last page from
-    ``total_pages``, the item count ``total_items``, and the page's own length
-    (a page shorter than asked ends the listing only when no other signal
-    says there is more, and ``short_page_ends`` is true). ``exact_totals`` is
-    false for an API whose counts are only upper bounds: they keep a listing
-    going, but an empty page after them is no surprise.
+    ``items`` is the dotted path of the item list (``"$"``: the body is the
+    list). Each response's signals go to the engine, which reconciles them: a
+    has-more flag (``has_more``), a next link (``next_link``: null means no
+    more), the last page from ``total_pages``, the item count ``total_items``,
+    and the page's own length (a page shorter than asked ends the listing only
+    when no other signal says there is more, and ``short_page_ends`` is true).
+    Signals may come from headers instead: ``total_pages_header``,
+    ``total_items_header`` and ``next_page_header`` (the next page's number,
+    empty on the last page), as GitLab and Gitea send ``X-Total-Pages``,
+    ``X-Total`` and ``X-Next-Page``. ``exact_totals`` is false for an API whose
+    counts are only upper bounds: they keep a listing going, but an empty page
+    after them is no surprise.
 
     Page identity: ``reported_page`` is the dotted path of the page number the
     response says it is, or ``previous_link`` the path of a previous-page link
@@ -204,8 +242,9 @@ class PageNumber:
     A response for another page raises :class:`WrongPageError`, so the
     engine asks again instead of merging it.
 
-    With ``next_link``, sequential paging follows the server's href; concurrent
-    paging addresses pages by number.
+    The following page is the server's next link when it stays on the
+    request's origin, else the same request with the next page number (so a
+    link written with another host name for the same API is not needed).
     """
 
     items: str
@@ -220,6 +259,9 @@ class PageNumber:
     exact_totals: bool = True
     reported_page: str | None = None
     previous_link: str | None = None
+    total_pages_header: str | None = None
+    total_items_header: str | None = None
+    next_page_header: str | None = None
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
         return _build(url, [*params, (self.page_param, self.first), (self.size_param, page_size)])
@@ -227,7 +269,8 @@ class PageNumber:
     def request_for(self, request: httpx.Request, number: int) -> httpx.Request:
         return derive_request(request, request.url.copy_set_param(self.page_param, str(number)))
 
-    def paginate(self, request: httpx.Request, body: Any) -> Page:
+    def paginate(self, request: httpx.Request, response: httpx.Response, body: Any = _MISSING) -> Page:
+        body = _body(response, body)
         items = _items(body, self.items)
         number = _int_param(request, self.page_param)
         if number is None:
@@ -239,6 +282,11 @@ class PageNumber:
                 f"asked for {self.page_param}={number}, the response is {self.page_param}={reported}"
             )
         total_pages = _count(body, self.total_pages)
+        if total_pages is None:
+            total_pages = _header_count(response, self.total_pages_header)
+        total_items = _count(body, self.total_items)
+        if total_items is None:
+            total_items = _header_count(response, self.total_items_header)
         has_more = None
         if self.has_more is not None:
             more = lookup(body, self.has_more)
@@ -246,15 +294,24 @@ class PageNumber:
                 if not isinstance(more, bool):
                     raise ProtocolError(f"expected a boolean at {self.has_more!r}, got {_kind(more)}")
                 has_more = more
+        linked = None if self.next_link is None else href is not None
+        if self.next_page_header is not None:
+            following_number = response.headers.get(self.next_page_header, "").strip()
+            linked = bool(following_number) if linked is None else linked or bool(following_number)
+        following = self.request_for(request, number + 1)
+        if href is not None:
+            link = _follow(request, href)
+            if same_origin(link, request):
+                following = link
         return Page(
             items=items,
-            next=_follow(request, href) if href is not None else self.request_for(request, number + 1),
+            next=following,
             number=number,
             last_number=None if total_pages is None else self.first + max(total_pages, 1) - 1,
-            total_items=_count(body, self.total_items),
+            total_items=total_items,
             request_for=functools.partial(self.request_for, request),
             has_more=has_more,
-            linked=None if self.next_link is None else href is not None,
+            linked=linked,
             page_size=_int_param(request, self.size_param) if self.short_page_ends else None,
             exact_totals=self.exact_totals,
         )
@@ -287,45 +344,102 @@ def _link_page(request: httpx.Request, href: str, page_param: str) -> int | None
 
 
 @attrs.frozen
-class NextLink:
-    """Follow the href at the dotted path ``next`` (absolute or relative); null ends."""
+class _Following:
+    """Shared by the strategies that only know the next request from each response."""
 
     items: str
-    next: str
     size_param: str | None = None
     total_items: str | None = None
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
         return _build(url, _with_size(params, self.size_param, page_size))
 
-    def paginate(self, request: httpx.Request, body: Any) -> Page:
-        items = _items(body, self.items)
-        href = _text(body, self.next)
-        following = None if href is None else _follow(request, href)
+    def paginate(self, request: httpx.Request, response: httpx.Response, body: Any = _MISSING) -> Page:
+        body = _body(response, body)
+        following = self._next(request, response, body)
         return Page(
-            items=items, next=following, total_items=_count(body, self.total_items), linked=href is not None
+            items=_items(body, self.items),
+            next=following,
+            total_items=_count(body, self.total_items),
+            linked=following is not None,
         )
+
+    def _next(self, request: httpx.Request, response: httpx.Response, body: Any) -> httpx.Request | None:
+        raise NotImplementedError
 
 
 @attrs.frozen
-class Cursor:
+class NextLink(_Following):
+    """Follow the href at the dotted path ``next`` (absolute or relative); null ends."""
+
+    next: str = attrs.field(kw_only=True)
+
+    def _next(self, request: httpx.Request, response: httpx.Response, body: Any) -> httpx.Request | None:
+        href = _text(body, self.next)
+        return None if href is None else _follow(request, href)
+
+
+@attrs.frozen
+class Cursor(_Following):
     """Pass the token at the dotted path ``token`` back as ``?{param}=token``; absent ends."""
 
-    items: str
-    token: str
-    param: str = "cursor"
+    token: str = attrs.field(kw_only=True)
+    param: str = attrs.field(default="cursor", kw_only=True)
+
+    def _next(self, request: httpx.Request, response: httpx.Response, body: Any) -> httpx.Request | None:
+        token = _text(body, self.token)
+        if token is None:
+            return None
+        return derive_request(request, request.url.copy_set_param(self.param, token))
+
+
+@attrs.frozen
+class LinkHeader:
+    """Follow the RFC 8288 ``Link`` header's ``rel="next"`` (absolute or relative); none ends.
+
+    ``items`` is the item list's path (``"$"`` for a bare JSON array). With
+    ``page_param``, pages are numbered (``first`` is the first number): a
+    ``rel="last"`` link whose URL carries a page number gives the last page,
+    and the engine fetches pages concurrently. Without it, the next link is
+    the only way on (as with a ``last=`` or ``cursor=`` parameter).
+    """
+
+    items: str = ROOT
     size_param: str | None = None
-    total_items: str | None = None
+    page_param: str | None = None
+    first: int = 1
 
     def first_request(self, url: str, params: QueryParams, page_size: int) -> httpx.Request:
         return _build(url, _with_size(params, self.size_param, page_size))
 
-    def paginate(self, request: httpx.Request, body: Any) -> Page:
-        items = _items(body, self.items)
-        token = _text(body, self.token)
-        following = None
-        if token is not None:
-            following = derive_request(request, request.url.copy_set_param(self.param, token))
-        return Page(
-            items=items, next=following, total_items=_count(body, self.total_items), linked=token is not None
+    def request_for(self, request: httpx.Request, number: int) -> httpx.Request:
+        assert self.page_param is not None
+        return derive_request(request, request.url.copy_set_param(self.page_param, str(number)))
+
+    def paginate(self, request: httpx.Request, response: httpx.Response, body: Any = _MISSING) -> Page:
+        body = _body(response, body)
+        links = response.links
+        following = _link_url(links, "next")
+        page = Page(
+            items=_items(body, self.items),
+            next=None if following is None else _follow(request, following),
+            linked=following is not None,
         )
+        if self.page_param is None:
+            return page
+        number = _int_param(request, self.page_param)
+        number = self.first if number is None else number
+        last_href = _link_url(links, "last")
+        last = None if last_href is None else _link_page(request, last_href, self.page_param)
+        return attrs.evolve(
+            page,
+            number=number,
+            last_number=last,
+            request_for=functools.partial(self.request_for, request),
+        )
+
+
+def _link_url(links: Mapping[str | None, Mapping[str, str]], rel: str) -> str | None:
+    link = links.get(rel)
+    url = link.get("url") if link is not None else None
+    return url or None

@@ -33,6 +33,8 @@ class Listing:
     ``default_page_size`` what pkglist asks for by default (the maximum when
     not given). ``pushdown`` declares the query options that express
     ``--where`` conditions, so that the server filters (see :class:`Pushdown`).
+    ``columns`` are the fields the table shows by default (package fields or
+    ``extra.<key>``; the core's default when empty): enough to tell rows apart.
     """
 
     name: str
@@ -42,6 +44,7 @@ class Listing:
     max_page_size: int
     default_page_size: int | None = None
     pushdown: tuple[Pushdown, ...] = ()
+    columns: tuple[str, ...] = ()
 
     @property
     def page_size(self) -> int:
@@ -177,7 +180,7 @@ class Provider:
         self, listing: Listing, query: Query, request: httpx.Request, response: httpx.Response
     ) -> Page:
         """Turn one 2xx response into a page (default: the listing's paging strategy)."""
-        return listing.paging.paginate(request, decode_json(response))
+        return listing.paging.paginate(request, response)
 
     def normalize(self, listing: Listing, query: Query, raw: Any) -> Package:
         """One raw item to a :class:`~pkglist.Package`."""

@@ -217,6 +217,12 @@ def _common_options(provider: Provider) -> list[click.Option]:
             help="Report and skip items that cannot be normalized instead of failing.",
         ),
         click.Option(
+            ["--rebase-links"],
+            is_flag=True,
+            default=None,
+            help="Follow next links written for another host on the configured base URL's origin.",
+        ),
+        click.Option(
             ["--strict"],
             is_flag=True,
             default=None,
@@ -253,6 +259,8 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     ctx = click.get_current_context()
     fmt = values.pop("output")
     fields = parse_fields(values.pop("fields"))
+    if fields is None and fmt == "table" and listing.columns:
+        fields = listing.columns
     values.pop("debug", None)
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
     stream = _open_data_stream()

@@ -44,6 +44,9 @@ _PAGING = pkglist.PageNumber(
     previous_link="pagination.previous.href",  # with the next link, tells which page a response is
 )
 
+# The table's default columns: the package guid tells rows apart (as `cf packages` shows it).
+COLUMNS = ("id", "package_type", "state", "created_at")
+
 APP_PACKAGES = pkglist.Listing(
     name="app-packages",
     query=AppPackagesQuery,
@@ -53,6 +56,7 @@ APP_PACKAGES = pkglist.Listing(
     max_page_size=MAX_PAGE_SIZE,
     default_page_size=DEFAULT_PAGE_SIZE,
     pushdown=PUSHDOWN,
+    columns=COLUMNS,
 )
 PACKAGES = pkglist.Listing(
     name="packages",
@@ -62,6 +66,7 @@ PACKAGES = pkglist.Listing(
     max_page_size=MAX_PAGE_SIZE,
     default_page_size=DEFAULT_PAGE_SIZE,
     pushdown=PUSHDOWN,
+    columns=COLUMNS,
 )
 
 
@@ -202,7 +207,7 @@ class CloudFoundryProvider(pkglist.Provider):
         body = pkglist.decode_json(response)
         if isinstance(query, AppPackagesQuery) and request.url.path.endswith("/v3/apps"):
             return self._app_found(listing, query, request, body)
-        page = listing.paging.paginate(request, body)
+        page = listing.paging.paginate(request, response, body)
         for item in page.items:  # the docker password (CF shows ***) never leaves pkglist, not even --raw
             data = item.get("data") if type(item) is dict else None
             if type(data) is dict and "password" in data:

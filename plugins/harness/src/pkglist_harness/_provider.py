@@ -120,7 +120,7 @@ class HarnessProvider(pkglist.Provider):
             failure = failed_status(body, lambda: self.error_detail(response))
             if failure is not None:
                 raise pkglist.ProtocolError(failure)
-        page = listing.paging.paginate(request, body)
+        page = listing.paging.paginate(request, response, body)
         meta = body.get("meta") if isinstance(body, Mapping) else None
         if not isinstance(meta, Mapping):
             return page

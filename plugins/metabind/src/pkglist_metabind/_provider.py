@@ -140,19 +140,19 @@ class MetabindProvider(pkglist.Provider):
         body = pkglist.decode_json(response)
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         if "lastKey" in request.url.params:
-            return _CURSOR.paginate(request, body)  # once following keys, a missing key is the end
+            return _CURSOR.paginate(request, response, body)  # once following keys, a missing key is the end
         if not isinstance(pagination, Mapping):
-            return _SHORT_PAGES.paginate(request, body)
+            return _SHORT_PAGES.paginate(request, response, body)
         if pagination.get("lastKey") not in (None, ""):
             # The cursor docs know no `page`: the next request is `lastKey` + `limit` only.
             following = pkglist.derive_request(request, request.url.copy_remove_param("page"))
-            return _CURSOR.paginate(following, body)
+            return _CURSOR.paginate(following, response, body)
         if pagination.get("pages") is None:
             pages = _pages_from_total(pagination)
             if pages is None:
-                return _SHORT_PAGES.paginate(request, body)
+                return _SHORT_PAGES.paginate(request, response, body)
             body = {**body, "pagination": {**pagination, "pages": pages}}
-        return _PAGES.paginate(request, body)
+        return _PAGES.paginate(request, response, body)
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
         wanted = _packages_query(query)
