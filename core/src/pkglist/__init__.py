@@ -137,8 +137,8 @@ if TYPE_CHECKING:
         ListOptions as ListOptions,
     )
     from ._paging import (
-        BadPageError as BadPageError,
         ROOT as ROOT,
+        BadPageError as BadPageError,
         Cursor as Cursor,
         LinkHeader as LinkHeader,
         NextLink as NextLink,

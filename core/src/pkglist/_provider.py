@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from ._errors import UsageError
-from ._paging import Paging, decode_json
+from ._paging import Paging
 from ._query import Query
 from ._urls import check_base_url
 
