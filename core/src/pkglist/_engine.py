@@ -1,11 +1,13 @@
 """The one listing engine: pages in, normalized packages out, in server order.
 
 It fetches the first page, then either follows ``next`` requests one at a
-time, or, when pages are addressable by number, keeps up to ``concurrency``
-page requests in flight: up to the last page when the API announces it,
-speculatively beyond the last page known to exist when it does not. Pages are
-consumed in order, so packages come out in server order whatever the
-concurrency; whatever lies past the end is cancelled and dropped.
+time, or, when pages are addressable by number, keeps as many page requests
+in flight as the concurrency limit allows (:mod:`pkglist._limiter`: pinned by
+``concurrency``, else adapting to the server): up to the last page when the
+API announces it, speculatively beyond the last page known to exist when it
+does not (:mod:`pkglist._pipeline`). Pages are consumed in order, so packages
+come out in server order whatever the concurrency; whatever lies past the end
+is cancelled and dropped.
 
 The engine only schedules and does the I/O. Whether a listing goes on, the
 loop guards, de-duplication, the limit and the end checks are the listing's
@@ -21,7 +23,6 @@ import contextlib
 import functools
 import json
 import warnings
-from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
@@ -40,9 +41,11 @@ from ._errors import (
     StrictError,
 )
 from ._http import OriginAuth, error_for_status
+from ._limiter import CAP, Adaptive, Fixed, Limit
 from ._model import Package, Page
 from ._options import ListOptions
 from ._paging import BadPageError, InvalidJSONError, derive_request
+from ._pipeline import Pipeline
 from ._plugins import PluginManager
 from ._provider import Connection, Listing, Provider
 from ._query import Query
@@ -52,8 +55,6 @@ from .text import describe_error, one_line, redact
 
 __all__ = ["Call", "Progress", "run"]
 
-#: Pages fetched ahead of their turn that may wait, undecoded, while requests go on.
-_READY_PAGES = 2
 #: Packages per batch: a large page is normalized and handed on in slices this size, so
 #: that its records are written while still in the CPU cache (a fifth less CPU per package
 #: than whole pages of 5000 in the CPU-bound benchmark).
@@ -101,7 +102,7 @@ async def run(
     async with Client(
         base_url=connection.base_url,
         auth=OriginAuth(connection.base_url, connection.headers, connection.auth),
-        concurrency=options.concurrency,
+        concurrency=options.concurrency or CAP,
         timeout=options.timeout,
         max_body_bytes=options.max_page_bytes,
         ca_bundle=options.ca_bundle,
@@ -135,6 +136,8 @@ class _Runner:
         self.page_size = call.page_size
         self.state = ListingState(where=self.where, limit=options.limit, max_pages=options.max_pages)
         self.gate = RateGate(cap=options.max_retry_wait)
+        #: Page requests in flight: pinned by ``concurrency``, else following the server.
+        self.limit: Limit = Fixed(options.concurrency) if options.concurrency else Adaptive()
         self.policy = RetryPolicy(
             retries=options.retries,
             backoff=options.retry_backoff,
@@ -175,6 +178,7 @@ class _Runner:
                             yield batch
                         if state.done:
                             return
+                        await asyncio.sleep(0)  # let finished requests free their slots for the next
                     self.go_on = state.page_done(page, position, new)
                     if self.progress is not None:
                         self.progress(position, page.last_number, state.listed)
@@ -273,7 +277,7 @@ class _Runner:
         yield position, page
         while self.go_on:
             assert page.next is not None
-            if page.addressable and self.options.concurrency > 1:
+            if page.addressable and self.options.concurrency != 1:
                 async with contextlib.aclosing(self._pipeline(page, position)) as pipeline:
                     async for item in pipeline:
                         yield item
@@ -302,66 +306,56 @@ class _Runner:
         )
 
     async def _pipeline(self, start: Page, position: int) -> AsyncGenerator[tuple[int, Page], None]:
-        """Pages after ``start`` by number, ``concurrency`` requests in flight, yielded in order.
+        """Pages after ``start`` by number, fetched ahead (see :mod:`pkglist._pipeline`), in order.
 
-        A page that arrives ahead of its turn waits, undecoded, while the window
-        stays full; once a few are waiting the consumer is the bottleneck, and
-        fetching further ahead would only hold memory. Without the last page
-        known every request past the end is wasted, so the window counts waiting
-        pages too: at most ``concurrency`` requests go past the end.
+        Only the transfer happens ahead: a page is decoded when its turn comes,
+        so pages waiting hold their bytes, not their decoded items.
         """
         assert start.request_for is not None
         assert start.number is not None
         request_for = start.request_for
-        number = start.number
-        bound = start.last_number if start.last_number is not None and start.last_number > number else None
-        next_number = number + 1
-        window = self.options.concurrency
-        pending: deque[tuple[int, httpx.Request, asyncio.Task[tuple[httpx.Response, int]]]] = deque()
+        first_number, first_position = start.number, position
+        requests: dict[int, httpx.Request] = {}
+
+        def position_of(number: int) -> int:
+            return first_position + number - first_number
+
+        async def fetch(number: int) -> tuple[httpx.Response, int]:
+            request = requests[number] = request_for(number)
+            return await self._response(request, position_of(number))
+
+        def bound_after(page: Page, number: int, bound: int | None) -> int | None:
+            """The last page to ask for: as announced, or none (speculative) once past it."""
+            last = page.last_number if page.last_number is not None else bound
+            return last if last is not None and last > number else None
+
+        def cap_of(number: int) -> int:
+            return number + self.options.max_pages - position_of(number)
+
+        bound = bound_after(start, first_number, None)
+        ahead: Pipeline[tuple[httpx.Response, int]] = Pipeline(
+            fetch,
+            self.limit,
+            after=first_number,
+            bound=bound,
+            wanted=self.state.wanted_pages(self.page_size),
+            cap=cap_of(first_number),
+        )
         try:
-            while True:
-                wanted = self.state.wanted_pages(self.page_size)
-                cap = number + (self.options.max_pages - position) + 1
-                in_flight = sum(1 for _, _, task in pending if not task.done())
-                ready = len(pending) - in_flight
-                while (
-                    in_flight < window
-                    and ready < _READY_PAGES
-                    and (bound is not None or len(pending) < window)
-                    and (bound is None or next_number <= bound)
-                    and (wanted is None or next_number <= number + wanted)
-                    and next_number <= cap
-                ):
-                    request = request_for(next_number)
-                    fetch = self._response(request, position + len(pending) + 1)
-                    pending.append((next_number, request, asyncio.ensure_future(fetch)))
-                    next_number += 1
-                    in_flight += 1
-                if not pending:
-                    self.state.check_position(position + 1)
-                    return
-                if not pending[0][2].done():
-                    # Wake up for any page, not just the next one, to keep the window full.
-                    waiting = [task for _, _, task in pending if not task.done()]
-                    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                _, request, task = pending.popleft()
-                position += 1
+            while (got := await ahead.next()) is not None:
+                number, (response, attempt) = got
+                position = position_of(number)
                 self.state.check_position(position)
-                page = await self._complete(request, position, *task.result())
-                number = page.number if page.number is not None else number + 1
+                page = await self._complete(requests.pop(number), position, response, attempt)
                 yield position, page
                 if not self.go_on:
                     return
-                if page.last_number is not None and page.last_number > number:
-                    bound = page.last_number
-                elif bound is not None and number >= bound:
-                    bound = None  # the signals say there is more than announced: go on speculatively
+                bound = bound_after(page, number, bound)
+                wanted = self.state.wanted_pages(self.page_size)
+                ahead.consumed(number, bound=bound, wanted=wanted, cap=cap_of(number))
+            self.state.check_position(position + 1)  # only the page cap stops a listing that goes on
         finally:
-            for _, _, task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*(task for _, _, task in pending), return_exceptions=True)
+            await ahead.aclose()
 
     async def _fetch(self, request: httpx.Request, position: int) -> Page:
         """One page, fetched and paginated, with retries."""
@@ -421,11 +415,17 @@ class _Runner:
             await self.gate.wait()
             self.requests += 1
             response = None
+            loop = asyncio.get_running_loop()
+            token = self.limit.sent(loop.time())
             try:
                 response = await self.client.send(request)
                 return response
             finally:
                 self.gate.settle(response)
+                status = None if response is None else response.status_code
+                self.limit.answered(
+                    token, loop.time(), throttled=status in (429, 503), failed=response is None
+                )
 
     def _failure(self, outcome: httpx.Response | Exception, position: int, attempt: int) -> ProviderError:
         """The error for the last attempt's outcome."""

@@ -21,7 +21,8 @@ class ListOptions:
     """How to run a listing (not what to list: that is the listing's query).
 
     ``limit`` stops after that many packages; ``page_size`` defaults to the
-    listing's own default; ``concurrency`` bounds the requests in flight;
+    listing's own default; ``concurrency`` pins the page requests in flight
+    (by default their number adapts to the server, between 1 and 64);
     ``retries`` is the number of retries per request (429, 500/502/503/504,
     connection errors, timeouts, unreadable bodies), each waiting with
     exponential backoff from ``retry_backoff`` seconds with jitter, or what
@@ -39,7 +40,7 @@ class ListOptions:
     base_url: str | None = None
     limit: int | None = None
     page_size: int | None = None
-    concurrency: int = 8
+    concurrency: int | None = None
     timeout: float = 30.0
     retries: int = 5
     retry_backoff: float = 0.25

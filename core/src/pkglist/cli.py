@@ -193,7 +193,11 @@ def _common_options(provider: Provider) -> list[click.Option]:
         ),
         click.Option(["--limit"], type=click.INT, help="Stop after this many packages."),
         click.Option(["--page-size"], type=click.INT, help="Items per page (default: the listing's)."),
-        click.Option(["--concurrency"], type=click.INT, help="Page requests in flight [default 8]."),
+        click.Option(
+            ["--concurrency"],
+            type=click.INT,
+            help="Pin the page requests in flight [default: adapts to the server, up to 64].",
+        ),
         click.Option(["--base-url"], metavar="URL", help="API base URL." + base + env),
         click.Option(
             ["--timeout"], type=click.FLOAT, help="Seconds for one whole request, body included [default 30]."
