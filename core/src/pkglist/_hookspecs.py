@@ -99,17 +99,18 @@ def pkglist_paginate(
 ) -> Page | None:
     """Turn a 2xx response into a :class:`~pkglist.Page` (the *paginating* stage).
 
-    The page holds the raw items and the way to the next page(s): a ``next``
+    The page holds the raw items, the way to the next page(s) (a ``next``
     request, and for addressable pages the page number, ``request_for(n)``
-    and the last page number when the API tells it. Error statuses never get
+    and the last page number when the API tells it) and the signals the
+    engine reconciles to decide whether the listing goes on (``has_more``...). Error statuses never get
     here: the core maps them to errors first. Raise
     :class:`~pkglist.ProtocolError` for a body you cannot use.
 
     >>> request = toy.list_request(packages, query, "http://127.0.0.1:8080", 2)
     >>> response = httpx.Response(200, json={"items": [{"id": "1", "name": "a"}], "more": False})
     >>> page = toy.paginate(packages, query, request, response)
-    >>> page.items, page.next
-    ([{'id': '1', 'name': 'a'}], None)
+    >>> page.items, page.has_more
+    ([{'id': '1', 'name': 'a'}], False)
     """
 
 
