@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import network, scenarios
 from ._measure import compile_bytecode
-from .scenarios import SCENARIOS, Settings
+from .scenarios import Settings
+
+SCENARIOS = (*scenarios.SCENARIOS, *network.SCENARIOS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -114,6 +114,20 @@ def cf_naive_concurrent(url: str, token: str, path: str, per_page: int, pages: i
     return asyncio.run(main())
 
 
+def bytes_per_page_baseline(url: str, token: str, path: str, per_page: int, pages: int) -> int:
+    """A plain ``httpx.AsyncClient`` fetching pages by number (it asks for compression as httpx does)."""
+
+    async def main() -> int:
+        count = 0
+        async with httpx.AsyncClient(headers={"Authorization": f"bearer {token}"}, timeout=60) as client:
+            for page in range(1, pages + 1):
+                response = await client.get(f"{url}{path}", params={"page": page, "per_page": per_page})
+                count += len(json.loads(response.content)["resources"])
+        return count
+
+    return asyncio.run(main())
+
+
 def pkglist_api(provider: str, listing: str, options: dict[str, Any]) -> int:
     """pkglist's Python API with default settings unless ``options`` says otherwise."""
     import pkglist
@@ -135,6 +149,7 @@ CLIENTS: dict[str, Callable[..., int]] = {
     "cf-follow-next-async": cf_follow_next_async,
     "harness-pages-async": harness_pages_async,
     "cf-naive-concurrent": cf_naive_concurrent,
+    "bytes-per-page-baseline": bytes_per_page_baseline,
     "pkglist-api": pkglist_api,
 }
 
@@ -144,10 +159,10 @@ def main() -> None:
     client = CLIENTS[name]
     if name == "pkglist-api":
         _load_pkglist()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     items = client(**arguments)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "items": items}))
+    print(json.dumps({"seconds": seconds, "cpu": time.process_time() - cpu, "items": items}))
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_the_benchmarks_run_end_to_end() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for number in range(1, 7):
+    for number in range(1, 10):
         assert f"\n== {number}. " in result.stdout
     assert "target" in result.stdout
     assert "(smoke)" in result.stdout or "ok" in result.stdout
