@@ -86,9 +86,12 @@ def test_table_output_and_emulated_app_packages(capsys: pytest.CaptureFixture[st
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["NAME", "VERSION", "PACKAGE_TYPE", "STATE"]
+    # Cloud Foundry's own default columns: the package guid tells the rows apart.
+    assert lines[0].split() == ["ID", "PACKAGE_TYPE", "STATE", "CREATED_AT"]
     assert len(lines) == 4
     assert all("FAILED" in line for line in lines[1:])
+    guids = [line.split()[0] for line in lines[1:]]
+    assert len(set(guids)) == 3
 
 
 @pytest.mark.parametrize(

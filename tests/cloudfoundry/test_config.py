@@ -188,4 +188,5 @@ def test_the_official_config_example_is_understood(tmp_path: Path) -> None:
     chosen = provider.listing("app-packages")
     query = provider.complete_query(chosen, chosen.query(app="my-app"), connection)
     first = provider.list_request(chosen, query, connection.base_url, 50)
-    assert first.url.params["space_guids"] == "4e8a2f35-9c7d-4b1e-8a41-2a1d5bd0b3c0"
+    assert isinstance(first, pkglist.Lookup)  # an app given by name is looked up first
+    assert first.request.url.params["space_guids"] == "4e8a2f35-9c7d-4b1e-8a41-2a1d5bd0b3c0"

@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     # writing providers
     "Provider": "_provider",
     "Listing": "_provider",
+    "Lookup": "_provider",
     "Credential": "_provider",
     "Connection": "_provider",
     "Settings": "_provider",
@@ -159,6 +160,7 @@ if TYPE_CHECKING:
         Connection as Connection,
         Credential as Credential,
         Listing as Listing,
+        Lookup as Lookup,
         Provider as Provider,
         Settings as Settings,
     )

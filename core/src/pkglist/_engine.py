@@ -47,7 +47,7 @@ from ._options import ListOptions
 from ._paging import BadPageError, InvalidJSONError, derive_request
 from ._pipeline import Pipeline
 from ._plugins import PluginManager
-from ._provider import Connection, Listing, Provider
+from ._provider import Connection, Listing, Lookup, Provider
 from ._query import Query
 from ._retry import RateGate, RetryPolicy, certificate_problem
 from ._state import ListingState
@@ -163,7 +163,7 @@ class _Runner:
     async def batches(self) -> AsyncGenerator[list[Package], None]:
         state = self.state
         try:
-            async with contextlib.aclosing(self._pages(self._first_request())) as pages:
+            async with contextlib.aclosing(self._pages(await self._first_request())) as pages:
                 async for position, page in pages:
                     state.page_started(page, position)
                     self._emit()
@@ -195,7 +195,7 @@ class _Runner:
             warnings.warn(message, category, stacklevel=4)
         self.state.notes.clear()
 
-    def _first_request(self) -> httpx.Request:
+    async def _first_request(self) -> httpx.Request:
         call = self.call
         try:
             first = self.hook.pkglist_list_request(
@@ -209,9 +209,25 @@ class _Runner:
             raise
         except Exception as exc:
             raise self._plugin_fault("pkglist_list_request", exc) from exc
+        if isinstance(first, Lookup):
+            first = await self._look_up(first)
         if not isinstance(first, httpx.Request):
             raise self._bad_return("pkglist_list_request", first, "an httpx.Request")
         return first
+
+    async def _look_up(self, lookup: Lookup) -> object:
+        """The listing's first request, once ``lookup`` is answered (not counted as a page)."""
+        during = f"looking up {lookup.what}"
+        response, _ = await self._response(lookup.request, 0, during=during)
+        try:
+            return lookup.then(response)
+        except PkglistError:
+            raise
+        except Exception as exc:
+            if not isinstance(exc, _DATA_ERRORS) or self._foreign(exc):
+                raise self._plugin_fault("pkglist_list_request", exc) from exc
+            reason = f"unexpected answer ({type(exc).__name__}: {exc})"
+            raise self._page_error(ProtocolError, 0, reason, during=during) from exc
 
     def _packages(self, items: Sequence[Any], position: int, first_index: int) -> list[Package]:
         batch: list[Package] = []
@@ -363,16 +379,19 @@ class _Runner:
         return await self._complete(request, position, response, attempt)
 
     async def _response(
-        self, request: httpx.Request, position: int, attempt: int = 0
+        self, request: httpx.Request, position: int, attempt: int = 0, *, during: str | None = None
     ) -> tuple[httpx.Response, int]:
-        """A 2xx response for ``request`` and the attempts it took, as the retry policy allows."""
+        """A 2xx response for ``request`` and the attempts it took, as the retry policy allows.
+
+        ``position`` names the page in messages, or ``during`` what the request is for.
+        """
         while True:
             attempt += 1
             outcome: httpx.Response | Exception
             try:
                 outcome = await self._send(request)
             except ProtocolError as exc:
-                raise self._page_error(ProtocolError, position, exc.message) from None
+                raise self._page_error(ProtocolError, position, exc.message, during=during) from None
             except httpx.HTTPError as exc:
                 outcome = exc
             else:
@@ -380,7 +399,7 @@ class _Runner:
                     return outcome, attempt
             wait = self.policy.wait(attempt, outcome)
             if wait is None:
-                raise self._failure(outcome, position, attempt) from None
+                raise self._failure(outcome, position, attempt, during) from None
             await self._back_off(position, attempt, _describe(outcome), wait, outcome)
 
     async def _complete(
@@ -427,21 +446,24 @@ class _Runner:
                     token, loop.time(), throttled=status in (429, 503), failed=response is None
                 )
 
-    def _failure(self, outcome: httpx.Response | Exception, position: int, attempt: int) -> ProviderError:
+    def _failure(
+        self, outcome: httpx.Response | Exception, position: int, attempt: int, during: str | None = None
+    ) -> ProviderError:
         """The error for the last attempt's outcome."""
         if isinstance(outcome, httpx.Response):
-            return self._status_error(outcome, position, attempts=attempt)
+            return self._status_error(outcome, position, attempts=attempt, during=during)
         if isinstance(outcome, httpx.TransportError) and certificate_problem(outcome):
             reason = (
                 f"TLS certificate verification failed for {origin_text(outcome.request.url)} "
                 f"({_detail(outcome)}); trust its CA with --ca-bundle FILE or SSL_CERT_FILE"
             )
-            return self._page_error(NetworkError, position, reason)
+            return self._page_error(NetworkError, position, reason, during=during)
         kind = ProtocolError if isinstance(outcome, httpx.DecodingError) else NetworkError
-        return self._page_error(kind, position, f"gave up after {attempt} attempts: {_describe(outcome)}")
+        reason = f"gave up after {attempt} attempts: {_describe(outcome)}"
+        return self._page_error(kind, position, reason, during=during)
 
     def _status_error(
-        self, response: httpx.Response, position: int, attempts: int | None = None
+        self, response: httpx.Response, position: int, attempts: int | None = None, during: str | None = None
     ) -> ProviderError:
         call = self.call
         return error_for_status(
@@ -450,20 +472,27 @@ class _Runner:
             provider=call.provider.name,
             listing=call.listing.name,
             detail=call.provider.error_detail(response),
-            page=position,
+            page=None if during else position,
             attempts=attempts,
+            during=during,
         )
 
     def _page_error(
-        self, kind: type[ProviderError], position: int, reason: str, status: int | None = None
+        self,
+        kind: type[ProviderError],
+        position: int,
+        reason: str,
+        status: int | None = None,
+        *,
+        during: str | None = None,
     ) -> ProviderError:
         call = self.call
         return kind(
-            f"{self.where}: page {position}: {reason}",
+            f"{self.where}: {during or f'page {position}'}: {reason}",
             provider=call.provider.name,
             listing=call.listing.name,
             status=status,
-            page=position,
+            page=None if during else position,
         )
 
     def _paginate(self, request: httpx.Request, response: httpx.Response, position: int) -> Page:

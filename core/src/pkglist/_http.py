@@ -160,10 +160,11 @@ def error_for_status(
     detail: str | None,
     page: int | None,
     attempts: int | None = None,
+    during: str | None = None,
 ) -> ProviderError:
     status = response.status_code
     reason = response.reason_phrase or ""
-    where = f"{provider} {listing}"
+    where = f"{provider} {listing}: {during}" if during else f"{provider} {listing}"
     text = f"HTTP {status} {reason}".rstrip()
     if 300 <= status < 400:
         text += " (a redirect without a usable Location)"
@@ -175,6 +176,8 @@ def error_for_status(
     if page is not None:
         text += f" (page {page}"
         text += f", gave up after {attempts} attempts)" if attempts and attempts > 1 else ")"
+    elif attempts and attempts > 1:
+        text += f" (gave up after {attempts} attempts)"
     return (kind or error_class(status))(
         f"{where}: {text}",
         provider=provider,

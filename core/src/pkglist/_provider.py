@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -49,6 +49,21 @@ class Listing:
     @property
     def page_size(self) -> int:
         return self.default_page_size or self.max_page_size
+
+
+@attrs.frozen
+class Lookup:
+    """A request the listing needs answered before its first page (an app name to its guid).
+
+    ``list_request`` may return one instead of the first request: the engine
+    sends ``request`` (with the same retries, not counted as a page; errors
+    read ``<provider> <listing>: looking up <what>: ...``) and calls
+    ``then(response)`` with the 2xx answer for the listing's first request.
+    """
+
+    request: httpx.Request
+    what: str
+    then: Callable[[httpx.Response], httpx.Request] = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -172,8 +187,10 @@ class Provider:
 
     # The three stages (the default plugin calls these) -----------------------
 
-    def list_request(self, listing: Listing, query: Query, base_url: str, page_size: int) -> httpx.Request:
-        """The first request of ``listing``."""
+    def list_request(
+        self, listing: Listing, query: Query, base_url: str, page_size: int
+    ) -> httpx.Request | Lookup:
+        """The first request of ``listing``, or a :class:`Lookup` that leads to it."""
         raise NotImplementedError(f"{type(self).__name__}.list_request")
 
     def paginate(

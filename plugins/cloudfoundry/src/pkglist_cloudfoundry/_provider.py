@@ -181,7 +181,7 @@ class CloudFoundryProvider(pkglist.Provider):
 
     def list_request(
         self, listing: pkglist.Listing, query: pkglist.Query, base_url: str, page_size: int
-    ) -> httpx.Request:
+    ) -> httpx.Request | pkglist.Lookup:
         import httpx
 
         if isinstance(query, AppPackagesQuery):
@@ -191,8 +191,12 @@ class CloudFoundryProvider(pkglist.Provider):
                 raise pkglist.UsageError(
                     f"{self.name} {listing.name}: looking an app up by name needs a space"
                 )
-            params = (("names", query.app), ("space_guids", query.space_guid), ("per_page", str(page_size)))
-            return httpx.Request("GET", pkglist.join_url(base_url, "/v3/apps"), params=params)
+            params = (("names", query.app), ("space_guids", query.space_guid), ("per_page", "50"))
+            return pkglist.Lookup(
+                request=httpx.Request("GET", pkglist.join_url(base_url, "/v3/apps"), params=params),
+                what=f"app {query.app!r} in space {query.space_guid}",
+                then=functools.partial(self._app_found, listing, query, base_url, page_size),
+            )
         assert isinstance(query, PackagesQuery)
         url = pkglist.join_url(base_url, "/v3/packages")
         return listing.paging.first_request(url, filter_params(query), page_size)
@@ -205,8 +209,6 @@ class CloudFoundryProvider(pkglist.Provider):
         response: httpx.Response,
     ) -> pkglist.Page:
         body = pkglist.decode_json(response)
-        if isinstance(query, AppPackagesQuery) and request.url.path.endswith("/v3/apps"):
-            return self._app_found(listing, query, request, body)
         page = listing.paging.paginate(request, response, body)
         for item in page.items:  # the docker password (CF shows ***) never leaves pkglist, not even --raw
             data = item.get("data") if type(item) is dict else None
@@ -215,10 +217,17 @@ class CloudFoundryProvider(pkglist.Provider):
         return page
 
     def _app_found(
-        self, listing: pkglist.Listing, query: AppPackagesQuery, request: httpx.Request, body: Any
-    ) -> pkglist.Page:
+        self,
+        listing: pkglist.Listing,
+        query: AppPackagesQuery,
+        base_url: str,
+        page_size: int,
+        response: httpx.Response,
+    ) -> httpx.Request:
+        """The app lookup's answer: the first request for the packages of the one app so named."""
         where = f"{self.name} {listing.name}"
-        space = request.url.params.get("space_guids", "")
+        space = query.space_guid
+        body = pkglist.decode_json(response)
         resources = body.get("resources") if isinstance(body, Mapping) else None
         if not isinstance(resources, list):
             raise pkglist.ProtocolError(f"{where}: the app lookup answered without a 'resources' list")
@@ -240,10 +249,7 @@ class CloudFoundryProvider(pkglist.Provider):
                 f"{where}: {len(guids)} apps are named {query.app!r} in space {space} "
                 f"({', '.join(guids)}); pass --app GUID"
             )
-        base_url = str(request.url.copy_with(query=None))[: -len("/v3/apps")]
-        page_size = int(request.url.params.get("per_page", DEFAULT_PAGE_SIZE))
-        first = _app_packages_request(listing, query, base_url, guids[0], page_size)
-        return pkglist.Page(items=[], next=pkglist.derive_request(request, first.url))
+        return _app_packages_request(listing, query, base_url, guids[0], page_size)
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
         item = fields.as_object(raw)
