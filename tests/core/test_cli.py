@@ -96,7 +96,15 @@ def test_providers_and_plugins(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.split()[:4] == ["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"]
     assert "numbered, hasmore, linked, cursor" in out
     code, out, _ = run(capsys, "providers", "--json")
-    assert json.loads(out)[0]["listings"] == ["numbered", "hasmore", "linked", "cursor"]
+    assert json.loads(out)[0]["listings"] == [
+        "numbered",
+        "hasmore",
+        "linked",
+        "cursor",
+        "headers",
+        "link-pages",
+        "link-last",
+    ]
     code, out, _ = run(capsys, "plugins", "--json")
     record = json.loads(out)[0]
     assert record["status"] == "active"
