@@ -385,3 +385,32 @@ def test_the_rate_gate_slows_down_to_the_limit_instead_of_hammering() -> None:
         packages = listing("numbered", server, page_size=5, concurrency=8)
     assert len(packages) == 60
     assert emulator.rejected == 0
+
+
+def test_many_skipped_items_are_summed_up_after_the_first_few() -> None:
+    """Each skipped item's message is unique and Python's warning registry keeps every one:
+    past the first few they are counted, and one warning at the end says how many."""
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json={"items": [["bad"]] * 50, "total": 500, "pages": 10, "page": page})
+
+    with pytest.warns(pkglist.InvalidItemWarning) as caught:
+        packages = list(
+            pkglist.iter_packages(
+                "toy",
+                "numbered",
+                manager=MANAGER,
+                base_url="http://toy.test",
+                api_key=TOY_KEY,
+                team="core",
+                page_size=50,
+                skip_invalid=True,
+                transport=httpx.MockTransport(handler),
+            )
+        )
+    assert packages == []
+    messages = [str(warning.message) for warning in caught]
+    assert len(messages) == 6
+    assert messages[-1] == "toy numbered: 495 more invalid item(s) skipped (500 in all)"

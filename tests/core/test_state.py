@@ -135,7 +135,17 @@ def test_loop_guards() -> None:
     with pytest.raises(pkglist.ProtocolError, match="the link to page 2 repeats an earlier page"):
         listing.check_link("http://api.test/x?c=1", 2)
     repeating = state()
-    feed(repeating, page(5), 1, new=0)
-    feed(repeating, page(5), 2, new=0)
-    with pytest.raises(pkglist.ProtocolError, match="pages 1-3 only repeat packages already listed"):
-        feed(repeating, page(5), 3, new=0)
+    same = [pkglist.Package(provider="p", listing="l", id=f"i{n}", name="n") for n in range(5)]
+    feed(repeating, page(5), 1, new=len(repeating.admit(same)))
+    for position in (2, 3):
+        repeating.page_started(page(5), position)
+        new = len(repeating.admit(same))
+        assert new == 0
+        repeating.page_done(page(5), position, new)
+    repeating.page_started(page(5), 4)
+    new = len(repeating.admit(same))
+    with pytest.raises(pkglist.ProtocolError, match="pages 2-4 only repeat packages already listed"):
+        repeating.page_done(page(5), 4, new)
+    skipping = state()  # pages whose items were all skipped as invalid repeat nothing
+    for position in range(1, 6):
+        feed(skipping, page(5), position, new=0)

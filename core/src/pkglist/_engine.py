@@ -59,6 +59,8 @@ __all__ = ["Call", "Progress", "run"]
 #: that its records are written while still in the CPU cache (a fifth less CPU per package
 #: than whole pages of 5000 in the CPU-bound benchmark).
 BATCH_SIZE = 256
+#: Skipped invalid items reported one by one; the rest are counted in one warning at the end.
+SHOWN_INVALID_ITEMS = 5
 #: Exceptions a normalizer raises on an item that is not what it expects (bad data).
 _DATA_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
@@ -183,6 +185,7 @@ class _Runner:
                     if self.progress is not None:
                         self.progress(position, page.last_number, state.listed)
             state.finish()
+            self._sum_up_invalid_items()
         except PkglistError as exc:
             _redact_error(exc, self.client.secrets)
             raise
@@ -259,8 +262,17 @@ class _Runner:
         if not self.options.skip_invalid:
             raise InvalidItemError(message) from exc
         self.state.skipped += 1
+        if self.state.skipped > SHOWN_INVALID_ITEMS:
+            return  # counted, and summed up at the end: each message is unique, and warnings keep them all
         self.warned.append(message)
         warnings.warn(message + " (skipped)", InvalidItemWarning, stacklevel=4)
+
+    def _sum_up_invalid_items(self) -> None:
+        hidden = self.state.skipped - SHOWN_INVALID_ITEMS
+        if hidden > 0:
+            message = f"{self.where}: {hidden} more invalid item(s) skipped ({self.state.skipped} in all)"
+            self.warned.append(message)
+            warnings.warn(message, InvalidItemWarning, stacklevel=4)
 
     # Plugin faults -----------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class ListingState:
         self._order: deque[str] = deque()
         self._links: set[str] = set()
         self._repeated = 0
+        self._duplicates_before = 0
         self._warned: set[str] = set()
 
     # Pages --------------------------------------------------------------------------------
@@ -85,6 +86,7 @@ class ListingState:
 
     def page_started(self, page: Page, position: int) -> None:
         """Note a page's totals before its packages are admitted."""
+        self._duplicates_before = self.duplicates
         self.items_seen += len(page.items)
         total = page.total_items
         if total is None:
@@ -102,7 +104,7 @@ class ListingState:
 
     def page_done(self, page: Page, position: int, new: int) -> bool:
         """After a page's packages were admitted (``new`` of them unique): does the listing go on?"""
-        if page.items and new == 0:
+        if new == 0 and self.duplicates > self._duplicates_before:  # only packages listed before
             self._repeated += 1
             if self._repeated >= REPEATED_PAGES_LIMIT:
                 raise ProtocolError(
