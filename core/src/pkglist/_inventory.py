@@ -258,6 +258,14 @@ def _source(
             raise UsageError(f"{prefix}.{opt.name}: missing; {provider.name} {listing.name} needs it{env}")
     values.update(overrides)
     values["where"] = conditions
+    for credential in credentials.values():
+        found = credential.name in values or any(environ.get(name) for name in credential.envvars)
+        if credential.required and not found and not values.get("emulate"):
+            env = f", or set {' / '.join(credential.envvars)}" if credential.envvars else ""
+            raise UsageError(
+                f"{prefix}.{credential.name}_env: missing; {provider.name} needs a credential: "
+                f"name the environment variable that holds it{env}"
+            )
     try:
         prepared = prepare(provider.name, listing.name, values, manager=manager, environ=environ)
     except UsageError as exc:
@@ -540,8 +548,8 @@ def _start(
 ) -> _Run:
     options = dict(common)
     where = options.pop("where", None) or ()
-    concurrency = options.pop("concurrency", None) or 8
-    buffer_packages = options.pop("buffer_packages", None) or BUFFER_PACKAGES
+    concurrency = _given(options.pop("concurrency", None), 8)
+    buffer_packages = _given(options.pop("buffer_packages", None), BUFFER_PACKAGES)
     on_state = options.pop("on_state", None)
     manager = options.pop("manager", None)
     environ = options.pop("environ", None)
@@ -562,6 +570,10 @@ def _start(
         environ=environ,
     )
     return _Run(sources, concurrency, buffer_packages, on_state)
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 class AsyncInventory:
