@@ -242,18 +242,21 @@ class _Gauge:
 
 
 def test_one_budget_of_requests_in_flight_for_the_whole_run() -> None:
+    # Metabind announces its last page, so no request goes past the end: a request cancelled
+    # there would leave the budget while the server still handles it.
     gauge = _Gauge()
     with ExitStack() as stack:
         urls = [
-            stack.enter_context(serve(_Counting(HarnessEmulator(packages=400), gauge))).url for _ in range(3)
+            stack.enter_context(serve(_Counting(MetabindEmulator(packages=200), gauge))).url for _ in range(3)
         ]
         sources = {
             f"h{index}": {
-                "provider": "harness",
+                "provider": "metabind",
                 "listing": "packages",
-                "account": "acme",
+                "organization": "org123",
+                "project": "proj123",
                 "base_url": url,
-                "api_key_env": "HARNESS_KEY_PROD",
+                "api_key_env": "METABIND_KEY",
                 "page_size": 5,
                 "concurrency": 8,  # each listing alone may have 8 in flight
             }
@@ -404,3 +407,29 @@ def test_the_default_file(tmp_path: Any) -> None:
     assert default_inventory_path(environ, work) == work / "pkglist.toml"
     with pytest.raises(pkglist.UsageError, match="no inventory file"):
         default_inventory_path({"XDG_CONFIG_HOME": str(tmp_path / "none")}, tmp_path)
+
+
+def test_strict_fails_a_source_that_warned_and_keeps_its_records() -> None:
+    from .toy import TOY_KEY, ToyEmulator, manager
+
+    growing = ToyEmulator(packages=20)
+    growing.grow_total = True  # the total moves while it is listed: a ListingChangedWarning
+    steady = ToyEmulator(packages=12)
+    with serve(growing) as first, serve(steady) as second:
+        source = {"provider": "toy", "listing": "numbered", "team": "core", "api_key_env": "TOY_KEY"}
+        sources = {
+            "growing": {**source, "base_url": first.url, "page_size": 5, "concurrency": 1},
+            "steady": {**source, "base_url": second.url},
+        }
+        for strict, failed in ((False, []), (True, ["growing"])):
+            run = pkglist.inventory(
+                {"sources": sources}, environ={"TOY_KEY": TOY_KEY}, manager=manager(), strict=strict
+            )
+            with pytest.warns(pkglist.ListingChangedWarning):
+                records = list(run)
+            assert run.report is not None
+            assert [source.name for source in run.report.failed] == failed
+            assert [record.package.id for record in records] == [
+                item["id"] for item in (*growing.items, *steady.items)
+            ]
+    assert "--strict" in (run.report.sources[0].error or "")

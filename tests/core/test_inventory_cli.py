@@ -333,3 +333,25 @@ def test_the_command_offers_every_output_format() -> None:
     from pkglist._inventory_command import _FORMATS
 
     assert _FORMATS == _output.FORMATS
+
+
+def test_the_readme_inventory_runs_against_the_emulators(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    text = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, text)
+    # Emulated sources take the emulators' credentials: the *_env variables need not be set.
+    result = run(
+        "inventory",
+        str(path),
+        "--emulate",
+        "--summary",
+        "--group-by",
+        "source",
+        "-o",
+        "json",
+        home=tmp_path,
+    )
+    assert result.code == 0, result.err
+    counts = {row["source"]: row["count"] for row in json.loads(result.out)}
+    assert list(counts) == ["cf-prod", "harness-prod", "metabind-demo"]
+    assert all(counts.values())

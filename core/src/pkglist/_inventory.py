@@ -25,7 +25,8 @@ and ``where`` conditions. ``[defaults]`` holds common options and ``where``
 for every source (a source's own value wins; ``where`` lists add up).
 Credentials never sit in the file: ``<credential>_env`` names the
 environment variable to read (``api_key_env``, ``token_env``), else the
-provider's own variables and config files apply. Every problem with the file
+provider's own variables and config files apply; an emulated source uses its
+emulator's credentials and reads none. Every problem with the file
 is one :class:`UsageError` naming the file, the source and the key, raised
 before any request.
 
@@ -61,6 +62,7 @@ from ._errors import PkglistError, UsageError
 from ._model import Package
 from ._options import ListOptions
 from ._plugins import PluginManager, get_plugin_manager
+from ._provider import Provider
 from ._query import _coerce, query_options
 from .text import describe_error, one_line
 
@@ -229,6 +231,7 @@ def _source(
     credentials = {credential.name: credential for credential in provider.credentials}
     options = {opt.name: opt for opt in query_options(listing.query)}
     values: dict[str, Any] = {key: value for key, value in defaults.items() if key != "where"}
+    variables: dict[str, tuple[str, str]] = {}  # credential -> (where, the environment variable)
     conditions = [*_conditions(f"{label}: defaults.where", defaults.get("where", [])), *where]
     for key, value in table.items():
         at = f"{prefix}.{key}"
@@ -242,7 +245,9 @@ def _source(
                 f'with {key}_env = "..."'
             )
         elif key.endswith("_env") and key[: -len("_env")] in credentials:
-            values[key[: -len("_env")]] = _from_environment(at, value, environ)
+            if not isinstance(value, str) or not value:
+                raise UsageError(f"{at}: expected the name of an environment variable")
+            variables[key[: -len("_env")]] = (at, value)
         elif key in _COMMON_KEYS:
             _check_common(at, key, value)
             values[key] = value
@@ -258,19 +263,35 @@ def _source(
             raise UsageError(f"{prefix}.{opt.name}: missing; {provider.name} {listing.name} needs it{env}")
     values.update(overrides)
     values["where"] = conditions
-    for credential in credentials.values():
-        found = credential.name in values or any(environ.get(name) for name in credential.envvars)
-        if credential.required and not found and not values.get("emulate"):
-            env = f", or set {' / '.join(credential.envvars)}" if credential.envvars else ""
-            raise UsageError(
-                f"{prefix}.{credential.name}_env: missing; {provider.name} needs a credential: "
-                f"name the environment variable that holds it{env}"
-            )
+    if not values.get("emulate"):  # an emulator takes its own credentials
+        _read_credentials(prefix, provider, variables, values, environ)
     try:
         prepared = prepare(provider.name, listing.name, values, manager=manager, environ=environ)
     except UsageError as exc:
         raise UsageError(f"{prefix}: {exc}") from None
     return Source(name, provider.name, listing.name, prepared)
+
+
+def _read_credentials(
+    prefix: str,
+    provider: Provider,
+    variables: Mapping[str, tuple[str, str]],
+    values: dict[str, Any],
+    environ: Mapping[str, str],
+) -> None:
+    for credential in provider.credentials:
+        if credential.name in variables:
+            at, variable = variables[credential.name]
+            found = environ.get(variable)
+            if not found:
+                raise UsageError(f"{at}: the environment variable {variable} is not set")
+            values[credential.name] = found
+        elif credential.required and not any(environ.get(name) for name in credential.envvars):
+            env = f", or set {' / '.join(credential.envvars)}" if credential.envvars else ""
+            raise UsageError(
+                f"{prefix}.{credential.name}_env: missing; {provider.name} needs a credential: "
+                f"name the environment variable that holds it{env}"
+            )
 
 
 def _check_common(where: str, key: str, value: Any) -> None:
@@ -295,15 +316,6 @@ def _conditions(where: str, value: Any) -> list[str]:
     except UsageError as exc:
         raise UsageError(f"{where}: {exc}") from None
     return list(items)
-
-
-def _from_environment(where: str, value: Any, environ: Mapping[str, str]) -> str:
-    if not isinstance(value, str) or not value:
-        raise UsageError(f"{where}: expected the name of an environment variable")
-    found = environ.get(value)
-    if not found:
-        raise UsageError(f"{where}: the environment variable {value} is not set")
-    return found
 
 
 def _hint(key: str, known: Sequence[str]) -> str:
