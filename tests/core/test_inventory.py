@@ -433,3 +433,13 @@ def test_strict_fails_a_source_that_warned_and_keeps_its_records() -> None:
                 item["id"] for item in (*growing.items, *steady.items)
             ]
     assert "--strict" in (run.report.sources[0].error or "")
+
+
+def test_leaving_early_cancels_the_sources_and_says_so(servers: Servers) -> None:
+    run = pkglist.inventory(estate(servers), environ=ENVIRON)
+    first = next(iter(run))
+    run.close()
+    assert first.source == "harness-prod"
+    assert run.report is not None
+    assert not run.report.ok
+    assert run.report.sources[0].error == "cancelled before the end"

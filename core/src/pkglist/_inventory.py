@@ -534,6 +534,9 @@ class _Run:
                 async for batch in batches:
                     packages += len(batch)
                     await channel.put(batch)
+        except asyncio.CancelledError:
+            error = "cancelled before the end"
+            raise
         except PkglistError as exc:
             error = one_line(str(exc))
         except Exception as exc:  # noqa: BLE001 - a bug in one source's plugin must not stop the others
