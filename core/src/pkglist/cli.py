@@ -28,6 +28,7 @@ from ._inventory_command import inventory as _inventory
 if TYPE_CHECKING:
     from ._plugins import PluginManager
     from ._provider import Listing, Provider
+    from ._summary import Summary
 
 __all__ = ["cli", "main"]
 
@@ -245,7 +246,8 @@ def _common_options(provider: Provider) -> list[click.Option]:
 
 
 def _filter_options() -> list[click.Option]:
-    """``--where``, ``--explain``, ``--summary`` and ``--group-by``: every listing's and the inventory's."""
+    """``--where``, ``--explain``, ``--summary`` and ``--group-by`` of every listing (the inventory
+    command declares its own, with the same names)."""
     return [
         click.Option(
             ["--where"],
@@ -314,7 +316,7 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
         click.echo("pkglist: no packages", err=True)
 
 
-def _summary_of(summary: bool | None, group_by: str | None) -> Any:
+def _summary_of(summary: bool | None, group_by: str | None) -> Summary | None:
     """The :class:`~pkglist._summary.Summary` asked for (``--group-by`` implies ``--summary``), or ``None``."""
     from ._summary import Summary, parse_group_by
 
