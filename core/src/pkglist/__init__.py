@@ -23,6 +23,13 @@ _EXPORTS: dict[str, str] = {
     # Python API
     "iter_packages": "_api",
     "aiter_packages": "_api",
+    "inventory": "_inventory",
+    "ainventory": "_inventory",
+    "Inventory": "_inventory",
+    "AsyncInventory": "_inventory",
+    "InventoryRecord": "_inventory",
+    "InventoryReport": "_inventory",
+    "SourceReport": "_inventory",
     "ListOptions": "_options",
     # records
     "Package": "_model",
@@ -127,6 +134,15 @@ if TYPE_CHECKING:
     from ._hookspecs import (
         hookimpl as hookimpl,
         hookspec as hookspec,
+    )
+    from ._inventory import (
+        AsyncInventory as AsyncInventory,
+        Inventory as Inventory,
+        InventoryRecord as InventoryRecord,
+        InventoryReport as InventoryReport,
+        SourceReport as SourceReport,
+        ainventory as ainventory,
+        inventory as inventory,
     )
     from ._model import (
         PACKAGE_FIELDS as PACKAGE_FIELDS,

@@ -13,21 +13,24 @@ import difflib
 import os
 import threading
 from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ._engine import Call, Progress, run
 from ._errors import UsageError
+from ._filters import Filter, parse_where
 from ._model import Package
 from ._options import ListOptions
 from ._plugins import PluginManager, get_plugin_manager
 from ._provider import Connection, Settings
+from ._pushdown import Plan, plan
 from ._query import build_query, query_options
 
-__all__ = ["aiter_packages", "iter_packages", "prepare"]
+__all__ = ["Prepared", "aiter_packages", "iter_packages", "prepare"]
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 _OPTION_NAMES = tuple(field.name for field in attrs.fields(ListOptions))
 
@@ -39,15 +42,18 @@ def prepare(
     *,
     manager: PluginManager | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Call | _EmulatedCall:
-    """Validate a listing call: query, common options and connection.
+) -> Prepared:
+    """Validate a listing call: query, ``where`` conditions, common options and connection.
 
-    ``values`` mixes the listing's query options, the provider's credentials
-    and the common options (``base_url``, ``limit``...); ``None`` means not
-    given. With ``emulate`` the connection is resolved when the emulator starts.
+    ``values`` mixes the listing's query options, the provider's credentials,
+    the common options (``base_url``, ``limit``...) and ``where`` (a list of
+    ``--where`` expressions); ``None`` means not given. With ``emulate`` the
+    connection is resolved when the emulator starts.
     """
     manager = manager or get_plugin_manager()
     environ = os.environ if environ is None else environ
+    values = dict(values)
+    conditions = parse_where(values.pop("where", None) or ())
     chosen = manager.provider(provider)
     chosen_listing = chosen.listing(listing)
     where = f"{chosen.name} {chosen_listing.name}"
@@ -77,18 +83,41 @@ def prepare(
     if options.ca_bundle is not None and not os.path.isfile(options.ca_bundle):
         raise UsageError(f"{where}: --ca-bundle {options.ca_bundle!r} is not a readable file")
     query = build_query(chosen_listing.query, query_values, where=where, environ=environ)
+    # Before complete_query: options the connection fills in were not set by the user.
+    pushed = plan(chosen_listing, query, conditions, where=where)
+    query = pushed.query
+    limit = options.limit
+    if conditions:
+        # A server may ignore a pushed parameter: the engine can neither shrink pages to the
+        # limit nor stop at it; the limit counts packages after filtering (in _batches).
+        options = attrs.evolve(options, limit=None)
     settings = Settings(where=where, base_url=options.base_url, credentials=credentials, environ=environ)
     if options.emulate:
         emulator = chosen.emulator()
         if emulator is None:
             raise UsageError(f"{where}: provider {chosen.name!r} has no emulator (--emulate)")
         placeholder = Connection(base_url="http://127.0.0.1")  # replaced once the emulator runs
-        return _EmulatedCall(
+        emulated = _EmulatedCall(
             Call(manager, chosen, chosen_listing, query, options, placeholder), settings, emulator
         )
+        return Prepared(emulated, pushed, limit)
     connection = chosen.connect(settings)
     query = chosen.complete_query(chosen_listing, query, connection)
-    return Call(manager, chosen, chosen_listing, query, options, connection)
+    return Prepared(Call(manager, chosen, chosen_listing, query, options, connection), pushed, limit)
+
+
+@attrs.frozen
+class Prepared:
+    """A validated listing call, and what happens to its packages on the way out: the
+    ``plan``'s filter (every ``where`` condition, pushed or not), then ``limit``."""
+
+    call: Call | _EmulatedCall
+    plan: Plan
+    limit: int | None
+
+    @property
+    def filter(self) -> Filter:
+        return self.plan.filter
 
 
 @attrs.frozen
@@ -101,9 +130,37 @@ class _EmulatedCall:
 
 
 async def _batches(
-    prepared: Call | _EmulatedCall,
+    prepared: Prepared,
     progress: Progress | None = None,
     budget: asyncio.Semaphore | None = None,
+    source: str | None = None,
+) -> AsyncGenerator[list[Package], None]:
+    """The call's packages in batches, filtered (``source`` names an inventory's source for
+    conditions on ``source``) and cut at the limit."""
+    listed = _listed(prepared.call, progress, budget)
+    chosen = prepared.filter
+    if not chosen:  # the engine applied the limit itself
+        async with contextlib.aclosing(listed) as batches:
+            async for batch in batches:
+                yield batch
+        return
+    left = prepared.limit
+    async with contextlib.aclosing(listed) as batches:
+        async for batch in batches:
+            kept = chosen.select(batch, source)
+            if left is not None:
+                kept = kept[:left]
+                left -= len(kept)
+            if kept:
+                yield kept
+            if left == 0:
+                return
+
+
+async def _listed(
+    prepared: Call | _EmulatedCall,
+    progress: Progress | None,
+    budget: asyncio.Semaphore | None,
 ) -> AsyncGenerator[list[Package], None]:
     if isinstance(prepared, Call):
         async with contextlib.aclosing(run(prepared, progress=progress, budget=budget)) as batches:
@@ -149,8 +206,11 @@ def aiter_packages(
     credentials (``api_key=``, ``token=``...) and the common options:
     ``base_url``, ``limit``, ``page_size``, ``concurrency``, ``timeout``,
     ``retries``, ``max_retry_wait``, ``max_pages``, ``raw``, ``skip_invalid``,
-    ``emulate``, ``ca_bundle``, ``insecure``. Invalid ones raise
-    :class:`~pkglist.UsageError` right away.
+    ``emulate``, ``ca_bundle``, ``insecure``; and ``where``, a list of
+    conditions all packages must meet (``["state!=deleted", "updated_at<30d"]``,
+    the CLI's ``--where``), sent to the server where the listing can express
+    them and checked locally in any case (``limit`` counts what passes). Invalid
+    ones raise :class:`~pkglist.UsageError` right away.
     """
     prepared = prepare(provider, listing, options, manager=manager)
     return _flatten(_batches(prepared))
@@ -191,7 +251,7 @@ def _drive(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
     At most ``_HANDOFF_BATCHES`` batches wait; then the engine waits for the caller.
     The same path serves a caller whose thread already runs a loop (a notebook).
     """
-    pump = _Pump(batches)
+    pump: _Pump[Package] = _Pump(batches)
     try:
         while (batch := pump.get()) is not None:
             yield from batch
@@ -202,14 +262,14 @@ def _drive(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
 _HANDOFF_BATCHES = 2
 
 
-class _Pump:
-    """The engine's event loop thread and the bounded queue it fills."""
+class _Pump(Generic[Item]):
+    """The engine's event loop thread and the bounded queue it fills with batches of items."""
 
-    def __init__(self, batches: AsyncGenerator[list[Package], None]) -> None:
+    def __init__(self, batches: AsyncGenerator[list[Item], None]) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="pkglist-engine", daemon=True)
         self._thread.start()
-        self._handoff: asyncio.Queue[list[Package] | BaseException | None] = asyncio.Queue(_HANDOFF_BATCHES)
+        self._handoff: asyncio.Queue[list[Item] | BaseException | None] = asyncio.Queue(_HANDOFF_BATCHES)
         self._task = self._call(self._start(batches))
 
     def _run_loop(self) -> None:
@@ -223,10 +283,10 @@ class _Pump:
         """Run ``coroutine`` on the engine's loop and wait for its result on this thread."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-    async def _start(self, batches: AsyncGenerator[list[Package], None]) -> asyncio.Task[None]:
+    async def _start(self, batches: AsyncGenerator[list[Item], None]) -> asyncio.Task[None]:
         return asyncio.create_task(self._fill(batches))
 
-    async def _fill(self, batches: AsyncGenerator[list[Package], None]) -> None:
+    async def _fill(self, batches: AsyncGenerator[list[Item], None]) -> None:
         try:
             async with contextlib.aclosing(batches):
                 async for batch in batches:
@@ -238,7 +298,7 @@ class _Pump:
         else:
             await self._handoff.put(None)
 
-    def get(self) -> list[Package] | None:
+    def get(self) -> list[Item] | None:
         """The next batch, ``None`` at the end; the engine's exception is raised here."""
         item = self._call(self._handoff.get())
         if isinstance(item, BaseException):

@@ -100,4 +100,10 @@ _MINIMUMS: dict[str, float] = {
 _STRICT = {"timeout"}
 
 #: Keyword names a provider's query fields and credentials must not use.
-RESERVED_NAMES = frozenset(field.name for field in attrs.fields(ListOptions)) | {"manager"}
+RESERVED_NAMES = frozenset(field.name for field in attrs.fields(ListOptions)) | {
+    "manager",
+    "where",
+    "explain",
+    "summary",
+    "group_by",
+}

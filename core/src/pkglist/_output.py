@@ -2,7 +2,8 @@
 
 Each writer takes batches of packages as they arrive and writes them at once,
 so memory does not grow with the listing. Columns are package fields or
-``extra.<key>``.
+``extra.<key>``; an inventory's writer (``sources=True``) is given each batch's
+source too and writes it first, as the ``source`` field.
 """
 
 from __future__ import annotations
@@ -28,39 +29,48 @@ _TABLE_MAX_WIDTH = 48
 
 
 class Writer(Protocol):
-    def write(self, packages: Sequence[Package]) -> None: ...
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None: ...
 
     def close(self) -> None: ...
 
 
-def parse_fields(text: str | None) -> tuple[str, ...] | None:
-    """``"id,name,extra.labels"`` -> field names, checked; ``None`` for the default."""
+def parse_fields(text: str | None, *, sources: bool = False) -> tuple[str, ...] | None:
+    """``"id,name,extra.labels"`` -> field names, checked; ``None`` for the default.
+    ``sources`` (an inventory) allows ``source`` too."""
     if text is None:
         return None
     fields = tuple(part.strip() for part in text.split(",") if part.strip())
     if not fields:
         raise UsageError("--fields: give at least one field")
+    allowed = ("source", *PACKAGE_FIELDS) if sources else PACKAGE_FIELDS
     for field in fields:
-        if field in PACKAGE_FIELDS or (field.startswith("extra.") and len(field) > 6):
+        if field in allowed or (field.startswith("extra.") and len(field) > 6):
             continue
-        hint = difflib.get_close_matches(field, PACKAGE_FIELDS, n=1)
+        hint = difflib.get_close_matches(field, allowed, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        known = ", ".join(PACKAGE_FIELDS)
+        known = ", ".join(allowed)
         raise UsageError(f"--fields: unknown field {field!r}{suggestion} (fields: {known}, extra.<key>)")
     return fields
 
 
 def make_writer(
-    fmt: str, stream: TextIO, *, fields: Sequence[str] | None = None, raw: bool = False
+    fmt: str,
+    stream: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    raw: bool = False,
+    sources: bool = False,
 ) -> Writer:
+    """A writer of ``fmt``; with ``sources`` the default columns start with ``source``."""
+    first = ("source",) if sources else ()
     if fmt == "jsonl":
         return _JsonLines(stream, fields, raw)
     if fmt == "json":
         return _JsonArray(stream, fields, raw)
     if fmt == "csv":
-        return _Csv(stream, fields or _default_fields(raw))
+        return _Csv(stream, fields or (*first, *_default_fields(raw)))
     if fmt == "table":
-        return _Table(stream, fields or TABLE_FIELDS)
+        return _Table(stream, fields or (*first, *TABLE_FIELDS))
     raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
@@ -88,21 +98,31 @@ _DATETIME_FIELDS = tuple(field.name for field in attrs.fields(Package) if "datet
 def _pick(data: dict[str, Any], field: str) -> Any:
     if field.startswith("extra."):
         return data["extra"].get(field[6:])
-    return data[field]
+    return data.get(field)
 
 
-def _json_of(fields: Sequence[str] | None, raw: bool) -> Callable[[Sequence[Package], str], str]:
-    """A function that writes a batch of packages as JSON documents joined by a separator."""
+def _sourced(data: dict[str, Any], source: str | None) -> dict[str, Any]:
+    return data if source is None else {"source": source, **data}
+
+
+JsonOf = Callable[[Sequence[Package], str, "str | None"], str]
+
+
+def _json_of(fields: Sequence[str] | None, raw: bool) -> JsonOf:
+    """A function that writes a batch of packages (of a source, in an inventory) as JSON
+    documents joined by a separator."""
     if fields is None:
-        return lambda packages, separator: encode_joined(
-            [record(package, raw) for package in packages], separator
+        return lambda packages, separator, source: encode_joined(
+            [_sourced(record(package, raw), source) for package in packages], separator
         )
 
-    def select(package: Package) -> dict[str, Any]:
-        data = record(package, raw=True)
+    def select(package: Package, source: str | None) -> dict[str, Any]:
+        data = _sourced(record(package, raw=True), source)
         return {field: _pick(data, field) for field in fields}
 
-    return lambda packages, separator: encode_joined([select(package) for package in packages], separator)
+    return lambda packages, separator, source: encode_joined(
+        [select(package, source) for package in packages], separator
+    )
 
 
 class _JsonLines:
@@ -110,9 +130,9 @@ class _JsonLines:
         self._stream = stream
         self._json = _json_of(fields, raw)
 
-    def write(self, packages: Sequence[Package]) -> None:
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None:
         if packages:
-            self._stream.write(self._json(packages, "\n") + "\n")
+            self._stream.write(self._json(packages, "\n", source) + "\n")
 
     def close(self) -> None:
         self._stream.flush()
@@ -124,10 +144,10 @@ class _JsonArray:
         self._json = _json_of(fields, raw)
         self._first = True
 
-    def write(self, packages: Sequence[Package]) -> None:
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None:
         if not packages:
             return
-        body = self._json(packages, ",\n  ")
+        body = self._json(packages, ",\n  ", source)
         self._stream.write(("[\n  " if self._first else ",\n  ") + body)
         self._first = False
 
@@ -153,11 +173,11 @@ class _Csv:
         self._writer = csv.writer(stream, lineterminator="\n")
         self._writer.writerow(self._fields)
 
-    def write(self, packages: Sequence[Package]) -> None:
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None:
         fields = self._fields
         rows = []
         for package in packages:
-            data = record(package, raw=True)
+            data = _sourced(record(package, raw=True), source)
             rows.append([_cell(_pick(data, field)) for field in fields])
         self._writer.writerows(rows)
 
@@ -174,12 +194,12 @@ class _Table:
         self._fields = tuple(fields)
         self._widths: list[int] | None = None
 
-    def _cells(self, package: Package) -> list[str]:
-        data = record(package, raw=True)
+    def _cells(self, package: Package, source: str | None) -> list[str]:
+        data = _sourced(record(package, raw=True), source)
         return [_printable(_cell(_pick(data, field))) for field in self._fields]
 
-    def write(self, packages: Sequence[Package]) -> None:
-        rows = [self._cells(package) for package in packages]
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None:
+        rows = [self._cells(package, source) for package in packages]
         if not rows:
             return
         if self._widths is None:

@@ -34,7 +34,7 @@ from .text import describe_error, shorten
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
 ENTRY_POINT_GROUP = "pkglist"
-BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "diff", "help"})
+BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "diff", "inventory", "help"})
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 Status = Literal["active", "disabled", "failed"]
 

@@ -19,7 +19,7 @@ from ._json import encode
 from ._model import Package
 from ._output import FORMATS, _cell, _fit, _printable
 
-__all__ = ["DEFAULT_GROUP_BY", "Summary", "parse_group_by", "write_summary"]
+__all__ = ["DEFAULT_GROUP_BY", "Summary", "SummaryWriter", "parse_group_by", "write_summary"]
 
 #: ``source`` is left out of the rows when no package came with one (a listing, not an inventory).
 DEFAULT_GROUP_BY = ("provider", "source", "scope", "package_type", "state")
@@ -169,3 +169,20 @@ def _bar(count: int, largest: int, width: int) -> str:
     eighths = max(1, round(count / largest * width * 8)) if count else 0
     full, rest = divmod(eighths, 8)
     return "█" * full + (_BLOCKS[rest] if rest else "")
+
+
+class SummaryWriter:
+    """A writer (as :func:`pkglist._output.make_writer` makes) that counts the packages it is given
+    and writes the summary as ``fmt`` when closed."""
+
+    def __init__(self, summary: Summary, fmt: str, stream: TextIO, *, terminal_width: int | None) -> None:
+        self.summary = summary
+        self._fmt = fmt
+        self._stream = stream
+        self._terminal_width = terminal_width
+
+    def write(self, packages: Sequence[Package], source: str | None = None) -> None:
+        self.summary.add(packages, source)
+
+    def close(self) -> None:
+        self.summary.write(self._fmt, self._stream, terminal_width=self._terminal_width)

@@ -23,10 +23,12 @@ import click
 
 from ._diff_command import diff as _diff
 from ._errors import PkglistError, PkglistWarning, UsageError
+from ._inventory_command import inventory as _inventory
 
 if TYPE_CHECKING:
     from ._plugins import PluginManager
     from ._provider import Listing, Provider
+    from ._summary import Summary
 
 __all__ = ["cli", "main"]
 
@@ -91,6 +93,7 @@ def cli(debug: bool, no_plugins: bool) -> None:
     pkglist <provider> <listing> [options]    e.g. pkglist harness packages --account acme
     pkglist emulate <provider> [--port N]     serve a provider's emulator on loopback
     pkglist diff OLD NEW                      packages added, removed and changed between two listings
+    pkglist inventory [FILE]                  every source of an inventory file, as one stream
     """
 
 
@@ -248,10 +251,40 @@ def _common_options(provider: Provider) -> list[click.Option]:
             help="Do not verify TLS certificates (prints a warning).",
         ),
         click.Option(["--debug"], is_flag=True, default=None, help="Log HTTP exchanges and show tracebacks."),
+        *_filter_options(),
     ]
 
 
-_CLI_ONLY = ("output", "fields", "debug")
+def _filter_options() -> list[click.Option]:
+    """``--where``, ``--explain``, ``--summary`` and ``--group-by`` of every listing (the inventory
+    command declares its own, with the same names)."""
+    return [
+        click.Option(
+            ["--where"],
+            "where",
+            multiple=True,
+            metavar="EXPR",
+            help="Only packages where EXPR holds, e.g. state!=deleted, updated_at<30d, "
+            "package_type in DOCKER,HELM, name~^web (repeatable: all must hold).",
+        ),
+        click.Option(
+            ["--explain"],
+            is_flag=True,
+            default=None,
+            help="Print which --where conditions go to the server and which are checked locally.",
+        ),
+        click.Option(
+            ["--summary"], is_flag=True, default=None, help="Output counts per group instead of the packages."
+        ),
+        click.Option(
+            ["--group-by"],
+            metavar="F1,F2",
+            help="Fields the --summary groups by [default provider,source,scope,package_type,state].",
+        ),
+    ]
+
+
+_CLI_ONLY = ("output", "fields", "debug", "explain", "summary", "group_by")
 
 
 def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -> None:
@@ -259,6 +292,8 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
 
     from ._api import prepare
     from ._output import make_writer, parse_fields
+    from ._pushdown import explain
+    from ._summary import SummaryWriter
 
     ctx = click.get_current_context()
     fmt = values.pop("output")
@@ -266,9 +301,17 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     if fields is None and fmt == "table" and listing.columns:
         fields = listing.columns
     values.pop("debug", None)
+    summary = _summary_of(values.pop("summary"), values.pop("group_by"))
+    explaining = values.pop("explain")
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
+    if explaining:
+        click.echo("\n".join(f"pkglist: explain: {line}" for line in explain(prepared.plan)), err=True)
     stream = _open_data_stream()
-    writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")))
+    writer: Any = (
+        SummaryWriter(summary, fmt, stream, terminal_width=terminal_width())
+        if summary is not None
+        else make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")))
+    )
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not _debugging(ctx) else None
     reader_gone = False
     try:
@@ -281,8 +324,24 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
         reader_gone = not _close_data_stream(stream) or reader_gone
     if reader_gone:
         raise _ReaderGone  # click would turn a broken pipe into exit status 1
-    if count == 0 and fmt == "table":
+    if count == 0 and fmt == "table" and summary is None:
         click.echo("pkglist: no packages", err=True)
+
+
+def _summary_of(summary: bool | None, group_by: str | None) -> Summary | None:
+    """The :class:`~pkglist._summary.Summary` asked for (``--group-by`` implies ``--summary``), or ``None``."""
+    from ._summary import Summary, parse_group_by
+
+    if not summary and group_by is None:
+        return None
+    return Summary(parse_group_by(group_by))
+
+
+def terminal_width() -> int | None:
+    """The columns of the terminal stdout is, for a summary's bars; ``None`` when it is not one."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 class _ReaderGone(Exception):
@@ -515,6 +574,7 @@ def emulate(
 
 
 cli.add_command(_diff)
+cli.add_command(_inventory)
 
 
 def _print_table(headers: list[str], rows: list[list[str]]) -> None:
