@@ -78,7 +78,7 @@ def test_app_packages_by_name_looks_the_app_up_in_the_space() -> None:
     lookup = first_request("app-packages", app="my app", space_guid=DEV_SPACE, page_size=100)
     assert isinstance(lookup, pkglist.Lookup)
     assert lookup.request.url.path == "/v3/apps"
-    assert params(lookup.request) == [("names", "my app"), ("space_guids", DEV_SPACE), ("per_page", "50")]
+    assert params(lookup.request) == [("names", "my app"), ("space_guids", DEV_SPACE)]
 
 
 def test_app_name_without_a_space_is_a_usage_error_at_the_call() -> None:

@@ -40,6 +40,10 @@ class _Verdict:
     more: tuple[str, ...]  # signals that say there is more, in words
     end: tuple[str, ...]  # signals that say this is the last page
     trusted_more: tuple[str, ...]  # the subset of ``more`` from exact signals
+    #: The subset of ``end`` worth a warning when the listing goes on anyway: not a total that
+    #: was reached (cursor APIs hand out a key on their last page; the next page is empty, and
+    #: the count at the end is checked).
+    disagreeing: tuple[str, ...] = ()
 
 
 class ListingState:
@@ -141,12 +145,12 @@ class ListingState:
                     f"{self.where}: server said {_words(verdict.trusted_more)} on a page of {count} items "
                     f"when {page.page_size} were asked; continuing",
                 )
-            elif verdict.trusted_more and verdict.end:
+            elif verdict.trusted_more and verdict.disagreeing:
                 self._note_once(
                     "conflict",
                     CompletenessWarning,
                     f"{self.where}: at page {position} the server said {_words(verdict.trusted_more)} "
-                    f"but also {_words(verdict.end)}; continuing",
+                    f"but also {_words(verdict.disagreeing)}; continuing",
                 )
             return True
         return not verdict.end and not short
@@ -171,6 +175,7 @@ class ListingState:
                     trusted.append(more[-1])
             else:
                 end.append(text)
+        disagreeing = tuple(end)
         if page.total_items is not None:
             if self.items_seen < page.total_items:
                 more.append(f"{page.total_items} items in all")
@@ -178,7 +183,7 @@ class ListingState:
                     trusted.append(more[-1])
             else:
                 end.append(f"{page.total_items} items in all")
-        return _Verdict(tuple(more), tuple(end), tuple(trusted))
+        return _Verdict(tuple(more), tuple(end), tuple(trusted), disagreeing)
 
     # Packages -----------------------------------------------------------------------------
 

@@ -28,7 +28,10 @@ suite checks that every package arrives exactly once and in server order,
 limits, that concurrency 1 and 8 give identical output, that sync and async
 agree, that injected faults are survived, that a wrong credential is an
 :class:`~pkglist.AuthError` and a missing scope a :class:`~pkglist.NotFoundError`,
-and that every record is valid.
+and that every record is valid. Every listing runs ``strict``: a provider whose
+signals disagree or whose announced total is not what was listed fails. It
+also checks what is asked: the page size reaches the server under the
+strategy's ``size_param``, and no page is asked for twice or past the end.
 """
 
 from __future__ import annotations
@@ -108,6 +111,9 @@ class ProviderContract(Generic[E]):
             "base_url": server.url,
             "page_size": self.page_size,
             "retry_backoff": 0.001,
+            # A listing that warns (signals that disagree, a total that is not what was listed)
+            # fails: a provider reading its signals wrong must not pass as one that works.
+            "strict": True,
             **emulator.credentials,
             **self.query(emulator),
             **self.options(),
@@ -210,6 +216,43 @@ class ProviderContract(Generic[E]):
         # The class is what matters: real servers answer a missing scope with 400 or 500 too.
         assert caught.value.status is not None
         assert 400 <= caught.value.status < 600
+
+    # What is asked, not only what comes out -----------------------------------------
+
+    def page_requests(self, server: EmulatorServer) -> list[dict[str, list[str]]]:
+        """The queries of the listing's page requests: those that carry the strategy's size parameter."""
+        size_param = getattr(self._listing().paging, "size_param", None)
+        if size_param is None:
+            pytest.skip("the listing's paging strategy sends no page size")
+        return [dict(request.query) for request in list(server.requests) if size_param in request.query]
+
+    def _listing(self) -> Any:
+        from .._plugins import get_plugin_manager
+
+        return (self.manager or get_plugin_manager()).provider(self.provider).listing(self.listing)
+
+    @pytest.mark.parametrize("page_size", [2, 5])
+    def test_the_page_size_asked_for_is_sent(
+        self, many_world: tuple[EmulatorServer, E], page_size: int
+    ) -> None:
+        server, emulator = many_world
+        self.list_packages(server, emulator, page_size=page_size, concurrency=1)
+        size_param = self._listing().paging.size_param
+        asked = self.page_requests(server)
+        assert asked, f"no request carried the page size parameter {size_param!r}"
+        assert {tuple(query[size_param]) for query in asked} == {(str(page_size),)}
+
+    @pytest.mark.parametrize("page_size", [2, 5])
+    def test_no_page_is_asked_for_twice_or_past_the_end(
+        self, many_world: tuple[EmulatorServer, E], page_size: int
+    ) -> None:
+        server, emulator = many_world
+        self.list_packages(server, emulator, page_size=page_size, concurrency=1)
+        asked = self.page_requests(server)
+        pages = -(-self.many // page_size)
+        assert pages <= len(asked) <= pages + 1, f"{len(asked)} page requests for {pages} pages"
+        queries = [tuple(sorted((key, tuple(values)) for key, values in query.items())) for query in asked]
+        assert len(set(queries)) == len(queries), "the same page was asked for twice"
 
     def test_raw_keeps_the_provider_item(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world

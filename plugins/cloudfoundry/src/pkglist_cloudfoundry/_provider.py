@@ -191,7 +191,7 @@ class CloudFoundryProvider(pkglist.Provider):
                 raise pkglist.UsageError(
                     f"{self.name} {listing.name}: looking an app up by name needs a space"
                 )
-            params = (("names", query.app), ("space_guids", query.space_guid), ("per_page", "50"))
+            params = (("names", query.app), ("space_guids", query.space_guid))
             return pkglist.Lookup(
                 request=httpx.Request("GET", pkglist.join_url(base_url, "/v3/apps"), params=params),
                 what=f"app {query.app!r} in space {query.space_guid}",
