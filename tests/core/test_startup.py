@@ -80,7 +80,7 @@ def test_a_provider_s_help_imports_its_plugin_alone(tmp_path: Path) -> None:
 
 def test_providers_loads_every_plugin(tmp_path: Path) -> None:
     modules, out = imported_by(tmp_path, "providers")
-    assert PLUGINS <= modules
+    assert modules >= PLUGINS
     assert not modules & {"httpx", "asyncio", "pkglist._engine"}
     assert out.split()[:4] == ["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"]
 

@@ -314,7 +314,7 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     global _listing_ran
     _listing_ran = True
     stream = _open_data_stream()
-    writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")))
+    writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")), width=_terminal_width())
     progress = None
     if sys.stderr.isatty() and not _debugging(ctx):
         progress = _Progress(sys.stderr, first_page=getattr(listing.paging, "first", 1))
@@ -331,6 +331,18 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
         raise _ReaderGone  # click would turn a broken pipe into exit status 1
     if count == 0 and fmt == "table":
         click.echo("pkglist: no packages", err=True)
+
+
+def _terminal_width() -> int | None:
+    """The columns of the terminal stdout is (``COLUMNS`` if set), ``None`` when it is not one."""
+    import shutil
+
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except ValueError:  # closed
+        return None
+    return shutil.get_terminal_size().columns
 
 
 #: Set once a listing has started: its process can end without the interpreter's shutdown.
