@@ -12,7 +12,6 @@ imported; ``PKGLIST_TRACE_HOOKS=1`` prints every hook call to stderr.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import warnings
@@ -281,6 +280,8 @@ class PluginManager:
         record = self._providers.get(name)
         if record is not None:
             return record.provider
+        import difflib
+
         hint = difflib.get_close_matches(name, self._providers, n=1)
         if hint:
             raise UsageError(f"unknown provider {name!r}; did you mean {hint[0]!r}?")

@@ -68,6 +68,7 @@ def _offered_providers(ctx: click.Context) -> list[str]:
 def _find_provider(ctx: click.Context, name: str) -> Provider | None:
     """The provider ``name``: from the plugin whose entry point is called so if there is one
     (importing no other), else from all the installed plugins."""
+    _end_quickly()
     manager = _manager(ctx)
     with warnings.catch_warnings():
         if ctx.resilient_parsing:  # completing a command line: no warning lines
@@ -221,7 +222,7 @@ BYTE_SIZE = _ByteSize()
 
 
 def _common_options(provider: Provider) -> list[click.Option]:
-    from ._output import FORMATS
+    from ._diff_command import _FORMATS as FORMATS  # _output's, without importing the writers
 
     base = f" [default {provider.default_base_url}]" if provider.default_base_url else ""
     env = f" [env {' / '.join(provider.base_url_envvars)}]" if provider.base_url_envvars else ""
@@ -311,8 +312,7 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
         raise click.UsageError("--fields raw needs the provider's own item: add --raw", ctx)
     values.pop("debug", None)
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
-    global _listing_ran
-    _listing_ran = True
+    _end_quickly()
     stream = _open_data_stream()
     writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")), width=_terminal_width())
     progress = None
@@ -345,8 +345,14 @@ def _terminal_width() -> int | None:
     return shutil.get_terminal_size().columns
 
 
-#: Set once a listing has started: its process can end without the interpreter's shutdown.
-_listing_ran = False
+#: Set by the commands that load plugins (a listing, a provider's help, providers, plugins):
+#: once they are done, the process can end without tearing the interpreter down (see run).
+_quick_exit = False
+
+
+def _end_quickly() -> None:
+    global _quick_exit
+    _quick_exit = True
 
 
 class _ReaderGone(Exception):
@@ -490,6 +496,7 @@ def providers(ctx: click.Context, as_json: bool) -> None:
     """Installed providers, their listings and the plugins that provide them."""
     import json
 
+    _end_quickly()
     manager = _manager(ctx)
     if not as_json:
         text = _providers_text(manager)
@@ -531,6 +538,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 
     import attrs
 
+    _end_quickly()
     records = _manager(ctx).plugins()
     if as_json:
         click.echo(json.dumps([attrs.asdict(record) for record in records], indent=2))
@@ -776,12 +784,22 @@ def _broken_pipe() -> int:
 
 
 def run() -> NoReturn:
-    """The console script. After a listing the process ends as soon as its output is flushed:
-    tearing down the interpreter (every module the engine and httpx loaded) would add ~50 ms
-    and has nothing left to do (the connections and the event loop are closed)."""
+    """The console script.
+
+    After a command that loaded plugins (a listing above all), the process ends once its
+    output is flushed and the ``atexit`` handlers have run: tearing the interpreter down,
+    freeing every module the plugins, the engine and httpx loaded, costs tens of
+    milliseconds and has nothing left to do (a listing's connections and event loop are
+    closed by then). ``diff`` and ``emulate``, which keep temporary files or a server
+    thread, end the usual way.
+    """
     status = main()
-    if _listing_ran:
+    if _quick_exit:
+        import atexit
+
         _flush_stdout()
-        sys.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        atexit._run_exitfuncs()
         os._exit(status)
     sys.exit(status)
