@@ -168,3 +168,32 @@ def test_the_console_script_and_python_m_agree(args: list[str]) -> None:
     )
     assert script.returncode == module.returncode == 0
     assert script.stdout == module.stdout
+
+
+ATEXIT_PLUGIN = """
+import atexit, os
+
+@atexit.register
+def _note_the_end():
+    with open(os.environ["PKGLIST_TEST_ATEXIT"], "w") as out:
+        out.write("ran")
+"""
+
+
+def test_a_listing_ends_without_teardown_but_with_its_output_whole_and_atexit_handlers_run(
+    tmp_path: Path,
+) -> None:
+    add_plugin(tmp_path, "pkglist-atexit", "pkglist_atexit", ATEXIT_PLUGIN)
+    marker = tmp_path / "atexit.txt"
+    env = {"PYTHONPATH": str(tmp_path), "PKGLIST_TEST_ATEXIT": str(marker)}
+    result = run_pkglist("harness", "packages", "--emulate", "--account", "acme", "-o", "jsonl", env=env)
+    assert result.returncode == 0, result.stderr
+    listed = run_pkglist(
+        "harness", "packages", "--emulate", "--account", "acme", "-o", "csv", "--fields", "id"
+    )
+    assert len(result.stdout.splitlines()) == len(listed.stdout.splitlines()) - 1 > 10
+    assert result.stdout.endswith("}\n")
+    assert marker.read_text() == "ran"
+    failed = run_pkglist("harness", "packages", "--emulate", "--account", "nobody", env=env)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("pkglist: error: harness packages: HTTP 404")
