@@ -101,11 +101,12 @@ class _RootGroup(click.Group):
         if name.startswith("-") or name in self.commands:
             return super().resolve_command(ctx, args)
         command = self.get_command(ctx, name)
-        if command is None:
-            if ctx.resilient_parsing:  # shell completion after an unknown provider: nothing
-                return name, click.Command(name, add_help_option=False), args[1:]
-            _manager(ctx).provider(name)  # raises a UsageError with a "did you mean"
-        return name, command, args[1:]
+        if command is not None:
+            return name, command, args[1:]
+        if ctx.resilient_parsing:  # shell completion after an unknown provider: nothing
+            return name, click.Command(name, add_help_option=False), args[1:]
+        _manager(ctx).provider(name)  # raises a UsageError with a "did you mean"
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The built-in commands, then the providers by name (click's own would build them all)."""
@@ -315,15 +316,17 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     _end_quickly()
     stream = _open_data_stream()
     writer = make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")), width=_terminal_width())
-    progress = None
+    global _progress
     if sys.stderr.isatty() and not _debugging(ctx):
-        progress = _Progress(sys.stderr, first_page=getattr(listing.paging, "first", 1))
+        _progress = _Progress(sys.stderr, first_page=getattr(listing.paging, "first", 1))
+    progress = _progress
     reader_gone = False
     try:
         count = asyncio.run(_write_all(prepared, _ClearingProgress(writer, stream, progress)))
     except BrokenPipeError:
         reader_gone = True
     finally:
+        _progress = None
         if progress is not None:
             progress.clear()
         reader_gone = not _close_data_stream(stream) or reader_gone
@@ -459,6 +462,10 @@ class _Progress:
             self._stream.write("\r\x1b[K")
             self._stream.flush()
             self._visible = False
+
+
+#: The progress line of the listing running, if it shows one: warnings clear it too.
+_progress: _Progress | None = None
 
 
 class _ClearingProgress:
@@ -657,7 +664,12 @@ def _print_table(headers: list[str], rows: list[list[str]]) -> None:
 def _show_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int, *_: Any, **__: Any
 ) -> None:
+    progress = _progress
+    if progress is not None:
+        progress.clear()
     sys.stderr.write(f"pkglist: warning: {message}\n")
+    if progress is not None:
+        progress.show()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
