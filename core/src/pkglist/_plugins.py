@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import pluggy
@@ -37,6 +37,9 @@ from ._options import RESERVED_NAMES
 from ._provider import Credential, Listing, Provider
 from ._query import query_options
 from .text import describe_error, shorten
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoints
 
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
@@ -114,6 +117,7 @@ class PluginManager:
         self._providers: dict[str, ProviderRecord] = {}
         self._records: list[PluginRecord] = []
         self._seen: set[str] = set()  # distributions whose entry point was handled
+        self._found: EntryPoints | None = None
         self.tracing = bool(self._environ.get("PKGLIST_TRACE_HOOKS"))
         if self.tracing:
             self._pm.add_hookcall_monitoring(_trace_before, _trace_after)
@@ -141,10 +145,9 @@ class PluginManager:
         selected = self._environ.get("PKGLIST_LOAD_PLUGINS")
         allowed = None if selected is None else name_set(selected)
         blocked = name_set(self._environ.get("PKGLIST_DISABLE_PLUGINS", ""))
-        if only is None:
-            found = entry_points(group=ENTRY_POINT_GROUP)
-        else:
-            found = entry_points(group=ENTRY_POINT_GROUP, name=only)
+        if self._found is None:  # one scan of the installed distributions, however many loads
+            self._found = entry_points(group=ENTRY_POINT_GROUP)
+        found = self._found if only is None else self._found.select(name=only)
         # Sorted by distribution (stable, so sys.path order decides between two copies of one):
         # which of two clashing plugins wins must not depend on where they were installed.
         for entry_point in sorted(found, key=distribution_key):
