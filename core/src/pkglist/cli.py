@@ -501,8 +501,6 @@ class _ClearingProgress:
 @click.pass_context
 def providers(ctx: click.Context, as_json: bool) -> None:
     """Installed providers, their listings and the plugins that provide them."""
-    import json
-
     _end_quickly()
     manager = _manager(ctx)
     if not as_json:
@@ -512,6 +510,8 @@ def providers(ctx: click.Context, as_json: bool) -> None:
         else:
             click.echo(text, nl=False)
         return
+    import json
+
     rows = [
         {
             "provider": name,
