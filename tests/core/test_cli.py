@@ -233,6 +233,25 @@ def test_progress_shows_on_a_terminal_after_a_second(monkeypatch: pytest.MonkeyP
     )
 
 
+def test_progress_counts_pages_numbered_from_zero_and_gives_way_to_warnings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pkglist import cli
+
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = cli._Progress(stream, first_page=0)
+    progress(5, 19, 50)  # the 5th page of pages 0..19
+    monkeypatch.setattr(cli, "_progress", progress)
+    monkeypatch.setattr(cli.sys, "stderr", stream)
+    cli._show_warning(UserWarning("the listing changed"), UserWarning, "x.py", 1)
+    assert stream.getvalue() == (
+        "\r\x1b[K50 packages, page 5/20" + "\r\x1b[K" + "pkglist: warning: the listing changed\n"
+        "\r\x1b[K50 packages, page 5/20"
+    )
+
+
 class _Cycle:
     def __init__(self) -> None:
         self.me = self

@@ -127,6 +127,55 @@ def test_table_keeps_control_characters_out() -> None:
     assert table.splitlines()[2].split() == ["2", "tab", "and", "newline"]
 
 
+WIDE = [
+    pkglist.Package(provider="p", listing="l", id=str(number), name=name, version=version)
+    for number, (name, version) in enumerate(
+        [("パッケージ", "1.0"), ("left-pad", "2.0"), ("库", "3.0"), ("e\u0301clair", "4.0")]
+    )
+]
+
+
+def _columns_start(line: str, value: str) -> int:
+    """The display column ``value`` starts at in ``line``."""
+    from pkglist._output import display_width
+
+    return display_width(line[: line.index(value)])
+
+
+def test_table_aligns_wide_characters_by_display_width() -> None:
+    rows = lines("table", WIDE, fields=("name", "version")).splitlines()
+    assert rows[0] == "NAME        VERSION"
+    assert [_columns_start(row, version) for row, version in zip(rows[1:], ["1.0", "2.0", "3.0", "4.0"])] == [
+        12
+    ] * 4
+
+
+def test_table_on_a_terminal_cuts_the_widest_columns_by_display_width() -> None:
+    stream = io.StringIO()
+    writer = make_writer("table", stream, fields=("version", "name", "id"), width=14)
+    writer.write(WIDE)
+    assert stream.getvalue().splitlines() == [
+        "VER…  NAME  ID",  # the two wide columns give way alike; ID is left alone
+        "1.0   パ …  0",  # a wide character that does not fit whole is not cut in half
+        "2.0   lef…  1",
+        "3.0   库    2",
+        "4.0   e\u0301cl…  3",  # a combining accent takes no column
+    ]
+    stream = io.StringIO()
+    writer = make_writer("table", stream, fields=("version", "name", "id"), width=20)
+    writer.write(WIDE)
+    assert stream.getvalue().splitlines()[:2] == ["VERSION  NAME     ID", "1.0      パッケ…  0"]
+
+
+def test_table_off_a_terminal_cuts_nothing() -> None:
+    long = pkglist.Package(provider="p", listing="l", id="9", name="n" * 200)
+    stream = io.StringIO()
+    writer = make_writer("table", stream, fields=("id", "name"))
+    writer.write(WIDE[:1])
+    writer.write([long])
+    assert stream.getvalue().splitlines()[-1] == "9   " + "n" * 200
+
+
 @pytest.mark.parametrize("fields", ["nope", "id,,", ""])
 def test_unknown_fields_are_usage_errors(fields: str) -> None:
     from pkglist._output import parse_fields

@@ -39,7 +39,7 @@ LISTING = ("harness", "packages", "--emulate", "--account", "acme", "--limit", "
 
 def site_with(tmp_path: Path, dist: str, source: str) -> dict[str, str]:
     add_plugin(tmp_path, dist, dist.replace("-", "_"), source)
-    return {"PYTHONPATH": str(tmp_path), "PKGLIST_NO_CACHE": "1"}
+    return {"PYTHONPATH": str(tmp_path)}
 
 
 @pytest.mark.parametrize("skip", [False, True], ids=["plain", "skip-invalid"])

@@ -61,7 +61,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def env(site: Path, **extra: str) -> dict[str, str]:
-    return {"PYTHONPATH": str(site), "PKGLIST_NO_CACHE": "1", **extra}
+    return {"PYTHONPATH": str(site), **extra}
 
 
 def plugins_json(site: Path, **extra: str) -> dict[str, dict[str, object]]:
@@ -148,7 +148,7 @@ def test_trace_hooks_prints_each_call_with_its_implementations(site: Path) -> No
         "jsonl",
         "--limit",
         "2",
-        env={"PKGLIST_TRACE_HOOKS": "1", "PKGLIST_NO_CACHE": "1"},
+        env={"PKGLIST_TRACE_HOOKS": "1"},
     )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()

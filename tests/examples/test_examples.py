@@ -66,7 +66,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Environment:
     }
     env.update(
         PATH=os.pathsep.join([str(root / "venv" / "bin"), env.get("PATH", "")]),
-        PKGLIST_CACHE_DIR=str(root / "cache"),
         PYTHONDONTWRITEBYTECODE="1",  # nothing written next to the examples' sources
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )

@@ -4,7 +4,7 @@ test secrets that must never come back out.
 Every run goes through :func:`run` (or :func:`popen` + :func:`check_output`), which
 
 * starts the real console script (``tests.support.plugin_dirs.pkglist_command``)
-  in a subprocess with ``PKGLIST_NO_CACHE=1``, a temporary ``HOME``, ``CF_HOME``
+  in a subprocess with a temporary ``HOME``, ``CF_HOME``
   and ``XDG_CACHE_HOME``, and without the developer's ``HARNESS_*``, ``CF_*``,
   ``METABIND_*``, proxy and CA variables (so no real login or config leaks in),
   nor ``PYTHONUNBUFFERED`` (so stdout is buffered, as for most users);
@@ -134,7 +134,6 @@ def clean_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, s
         if not name.startswith(_DROPPED_PREFIXES) and name.upper() not in _DROPPED
     }
     env.update(
-        PKGLIST_NO_CACHE="1",
         HOME=str(home),
         CF_HOME=str(home),
         XDG_CACHE_HOME=str(home / ".cache"),

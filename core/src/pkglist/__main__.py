@@ -1,5 +1,5 @@
 """``python -m pkglist``."""
 
-from ._launch import run
+from .cli import run
 
 run()

@@ -83,7 +83,7 @@ def inventory(
         _open_data_stream,
         _ReaderGone,
         _summary_of,
-        terminal_width,
+        _terminal_width,
     )
 
     chosen_fields = parse_fields(fields, sources=True)
@@ -102,7 +102,7 @@ def inventory(
         click.echo("\n".join(f"pkglist: explain: {line}" for line in run.explain()), err=True)
     stream = _open_data_stream()
     writer: Any = (
-        SummaryWriter(counts, output, stream, terminal_width=terminal_width())
+        SummaryWriter(counts, output, stream, terminal_width=_terminal_width())
         if counts is not None
         else make_writer(output, stream, fields=chosen_fields, sources=True)
     )

@@ -19,13 +19,11 @@ import attrs
 from ._errors import UsageError
 from ._json import encode, encode_joined
 from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
-from .text import shorten
 
 __all__ = ["FORMATS", "Writer", "make_writer", "parse_fields", "record"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FIELDS = ("name", "version", "package_type", "state", "scope", "updated_at")
-_TABLE_MAX_WIDTH = 48
 
 
 class Writer(Protocol):
@@ -60,8 +58,10 @@ def make_writer(
     fields: Sequence[str] | None = None,
     raw: bool = False,
     sources: bool = False,
+    width: int | None = None,
 ) -> Writer:
-    """A writer of ``fmt``; with ``sources`` the default columns start with ``source``."""
+    """A writer of ``fmt``; with ``sources`` the default columns start with ``source``;
+    ``width`` is the terminal's when the table goes to one (lines fit it)."""
     first = ("source",) if sources else ()
     if fmt == "jsonl":
         return _JsonLines(stream, fields, raw)
@@ -70,7 +70,7 @@ def make_writer(
     if fmt == "csv":
         return _Csv(stream, fields or (*first, *_default_fields(raw)))
     if fmt == "table":
-        return _Table(stream, fields or (*first, *TABLE_FIELDS))
+        return _Table(stream, fields or (*first, *TABLE_FIELDS), width)
     raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
@@ -186,12 +186,17 @@ class _Csv:
 
 
 class _Table:
-    """Aligned columns; widths come from the header and the first batch, so the
-    table streams (later values wider than that are cut with an ellipsis)."""
+    """Aligned columns; widths come from the header and the first batch, so the table streams.
 
-    def __init__(self, stream: TextIO, fields: Sequence[str]) -> None:
+    On a terminal ``width`` columns wide, the widest columns give way first (cut with
+    ``…``) until a line fits, and a later value wider than its column is cut too.
+    Elsewhere nothing is cut: a later, wider value pushes the rest of its line right.
+    """
+
+    def __init__(self, stream: TextIO, fields: Sequence[str], width: int | None = None) -> None:
         self._stream = stream
         self._fields = tuple(fields)
+        self._width = width
         self._widths: list[int] | None = None
 
     def _cells(self, package: Package, source: str | None) -> list[str]:
@@ -204,26 +209,79 @@ class _Table:
             return
         if self._widths is None:
             headers = [field.upper() for field in self._fields]
-            self._widths = [
-                min(_TABLE_MAX_WIDTH, max(len(header), *(len(row[i]) for row in rows)))
-                for i, header in enumerate(headers)
+            natural = [
+                max(len(header), *(display_width(row[i]) for row in rows)) for i, header in enumerate(headers)
             ]
+            self._widths = natural if self._width is None else fit_widths(natural, self._width)
             self._line(headers)
         for row in rows:
             self._line(row)
 
     def _line(self, cells: list[str]) -> None:
         assert self._widths is not None
-        shown = [_fit(cell, width) for cell, width in zip(cells, self._widths, strict=True)]
+        place = _pad if self._width is None else _fit
+        shown = [place(cell, width) for cell, width in zip(cells, self._widths, strict=True)]
         self._stream.write("  ".join(shown).rstrip() + "\n")
 
     def close(self) -> None:
         self._stream.flush()
 
 
+_GAP = 2  # spaces between columns
+
+
+def fit_widths(natural: Sequence[int], limit: int) -> list[int]:
+    """Column widths that fit a line of ``limit`` columns: the widest columns are narrowed
+    first, all to one cap, and the room left over goes back to the capped ones.
+
+    >>> fit_widths([4, 30, 10], 40)
+    [4, 22, 10]
+    >>> fit_widths([21, 30, 10], 39)
+    [13, 12, 10]
+    """
+    room = limit - _GAP * (len(natural) - 1)
+    if sum(natural) <= room:
+        return list(natural)
+    low, high = 1, max(natural)  # the largest cap whose columns fit: binary search
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(width, cap) for width in natural) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    widths = [min(width, low) for width in natural]
+    spare = room - sum(widths)
+    for index, width in enumerate(natural):
+        if spare <= 0:
+            break
+        if width > widths[index]:
+            widths[index] += 1
+            spare -= 1
+    return widths
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (East Asian wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import width  # imported for the first non-ASCII value only: it is not small
+
+    return max(width(text), 0)
+
+
 def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
 def _fit(text: str, width: int) -> str:
-    return shorten(text, width).ljust(width)
+    if display_width(text) <= width:
+        return _pad(text, width)
+    if text.isascii():
+        return text[: width - 1] + "…"
+    from wcwidth import clip
+
+    return _pad(clip(text, 0, width - 1) + "…", width)

@@ -12,18 +12,25 @@ imported; ``PKGLIST_TRACE_HOOKS=1`` prints every hook call to stderr.
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import pluggy
 
 from . import _hookspecs
+from ._entry_points import (
+    BUILTIN_COMMANDS,
+    ENTRY_POINT_GROUP,
+    NAME,
+    canonical_name,
+    distribution_key,
+    name_set,
+    offered_names,
+)
 from ._errors import PkglistWarning, PluginError, UsageError
 from ._hookspecs import hookimpl
 from ._options import RESERVED_NAMES
@@ -31,11 +38,11 @@ from ._provider import Credential, Listing, Provider
 from ._query import query_options
 from .text import describe_error, shorten
 
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoints
+
 __all__ = ["PluginManager", "PluginRecord", "PluginWarning", "ProviderRecord", "get_plugin_manager"]
 
-ENTRY_POINT_GROUP = "pkglist"
-BUILTIN_COMMANDS = frozenset({"providers", "plugins", "emulate", "diff", "inventory", "help"})
-_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 Status = Literal["active", "disabled", "failed"]
 
 
@@ -86,10 +93,6 @@ class DefaultPlugin:
 DEFAULT_PLUGIN_NAME = "pkglist.default"
 
 
-def canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 class PluginManager:
     """pluggy's manager plus the vetting and bookkeeping pkglist needs.
 
@@ -113,6 +116,8 @@ class PluginManager:
         self._pm.register(self._default, name=DEFAULT_PLUGIN_NAME)
         self._providers: dict[str, ProviderRecord] = {}
         self._records: list[PluginRecord] = []
+        self._seen: set[str] = set()  # distributions whose entry point was handled
+        self._found: EntryPoints | None = None
         self.tracing = bool(self._environ.get("PKGLIST_TRACE_HOOKS"))
         if self.tracing:
             self._pm.add_hookcall_monitoring(_trace_before, _trace_after)
@@ -134,23 +139,25 @@ class PluginManager:
         if self._entry_points:
             self._load_entry_points()
 
-    def _load_entry_points(self) -> None:
+    def _load_entry_points(self, only: str | None = None) -> None:
         from importlib.metadata import entry_points
 
         selected = self._environ.get("PKGLIST_LOAD_PLUGINS")
-        allowed = None if selected is None else _name_set(selected)
-        blocked = _name_set(self._environ.get("PKGLIST_DISABLE_PLUGINS", ""))
-        seen: set[str] = set()
+        allowed = None if selected is None else name_set(selected)
+        blocked = name_set(self._environ.get("PKGLIST_DISABLE_PLUGINS", ""))
+        if self._found is None:  # one scan of the installed distributions, however many loads
+            self._found = entry_points(group=ENTRY_POINT_GROUP)
+        found = self._found if only is None else self._found.select(name=only)
         # Sorted by distribution (stable, so sys.path order decides between two copies of one):
         # which of two clashing plugins wins must not depend on where they were installed.
-        for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=_distribution_key):
+        for entry_point in sorted(found, key=distribution_key):
             dist = entry_point.dist
             name = dist.name if dist is not None else entry_point.name
             version = dist.version if dist is not None else ""
             key = canonical_name(name)
-            if key in seen:  # the same distribution twice on sys.path: the first one wins
+            if key in self._seen:  # the same distribution twice on sys.path: the first one wins
                 continue
-            seen.add(key)
+            self._seen.add(key)
             spec = f"{entry_point.name} = {entry_point.value}"
             if (allowed is not None and key not in allowed) or key in blocked:
                 self._records.append(PluginRecord(name, version, spec, "disabled"))
@@ -161,6 +168,27 @@ class PluginManager:
                 self._fail(name, version, spec, f"import failed: {describe_error(exc)}")
                 continue
             self._add(plugin, name=name, version=version, spec=spec)
+
+    def load_named(self, entry_point_name: str) -> None:
+        """Load only the installed plugins whose entry point is called ``entry_point_name``
+        (by convention, the name of the provider they add), leaving the others unimported
+        until a query needs them all: help for one provider imports its plugin alone."""
+        if not self._loaded and self._entry_points:
+            self._load_entry_points(only=entry_point_name)
+
+    def loaded_provider(self, name: str) -> Provider | None:
+        """The provider called ``name`` if a plugin loaded so far provides it (loads nothing)."""
+        record = self._providers.get(name)
+        return None if record is None else record.provider
+
+    def command_names(self) -> list[str]:
+        """The provider names to offer before loading plugins: those already registered and,
+        until the installed plugins are loaded, their entry points' names, read from metadata
+        without importing them (a plugin's entry point is, by convention, its provider's name)."""
+        names = set(self._providers)
+        if self._entry_points and not self._loaded:
+            names.update(offered_names(self._environ))
+        return sorted(names)
 
     def register(self, plugin: object, name: str | None = None) -> None:
         """Register a plugin object or module directly (tests, embedding applications).
@@ -255,6 +283,8 @@ class PluginManager:
         record = self._providers.get(name)
         if record is not None:
             return record.provider
+        import difflib
+
         hint = difflib.get_close_matches(name, self._providers, n=1)
         if hint:
             raise UsageError(f"unknown provider {name!r}; did you mean {hint[0]!r}?")
@@ -313,7 +343,7 @@ def _check_provider(provider: object) -> None:
     if not isinstance(provider, Provider):
         raise PluginError(f"yields {provider!r}, which is not a pkglist.Provider")
     name = getattr(provider, "name", None)
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise PluginError(f"yields a provider with an invalid name {name!r}")
     if name in BUILTIN_COMMANDS:
         raise PluginError(f"provider name {name!r} clashes with a built-in command")
@@ -330,7 +360,7 @@ def _check_provider(provider: object) -> None:
     for listing in provider.listings:
         if not isinstance(listing, Listing):
             raise PluginError(f"provider {name!r}: {listing!r} is not a pkglist.Listing")
-        if not _NAME.fullmatch(listing.name) or listing.name in seen:
+        if not NAME.fullmatch(listing.name) or listing.name in seen:
             raise PluginError(f"provider {name!r}: invalid or repeated listing name {listing.name!r}")
         seen.add(listing.name)
         if listing.max_page_size < 1 or not 1 <= listing.page_size <= listing.max_page_size:
@@ -348,15 +378,6 @@ def _check_provider(provider: object) -> None:
             problem = pushdown_problem(listing)
             if problem is not None:
                 raise PluginError(f"provider {name!r} listing {listing.name!r}: {problem}")
-
-
-def _distribution_key(entry_point: Any) -> str:
-    dist = entry_point.dist
-    return canonical_name(dist.name if dist is not None else entry_point.name)
-
-
-def _name_set(value: str) -> set[str]:
-    return {canonical_name(part.strip()) for part in value.split(",") if part.strip()}
 
 
 def _trace_before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:

@@ -3,16 +3,18 @@
 Every provider listing becomes ``pkglist <provider> <listing>``, its options
 generated from the listing's query class and the provider's credentials, so
 the CLI and the Python API never drift. Data goes to stdout, everything else
-to stderr; errors are one line (the traceback only with ``--debug``). Heavy
-modules (the engine, httpx) are imported inside commands.
+to stderr; errors are one line (the traceback only with ``--debug``).
+
+Start-up is lazy: the root group knows the providers by their plugins' entry point
+names (metadata, nothing imported), ``pkglist PROVIDER ...`` imports the plugin
+named after it, and a listing imports the engine and httpx when it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import json
-import logging
+import os
 import sys
 import time
 import warnings
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO
 import click
 
 from ._diff_command import diff as _diff
+from ._entry_points import offered_names
 from ._errors import PkglistError, PkglistWarning, UsageError
 from ._inventory_command import inventory as _inventory
 
@@ -56,34 +59,78 @@ def _debugging(ctx: click.Context | None) -> bool:
     return "--debug" in sys.argv[1:]
 
 
+def _offered_providers(ctx: click.Context) -> list[str]:
+    """Provider names for help and completion, without importing a plugin if none is loaded."""
+    plugins = sys.modules.get(f"{__package__}._plugins")  # not imported: no manager was made
+    if ctx.find_root().params.get("no_plugins") or getattr(plugins, "_default_manager", None) is not None:
+        return _manager(ctx).command_names()
+    return offered_names(os.environ)
+
+
+def _find_provider(ctx: click.Context, name: str) -> Provider | None:
+    """The provider ``name``: from the plugin whose entry point is called so if there is one
+    (importing no other), else from all the installed plugins."""
+    _end_quickly()
+    manager = _manager(ctx)
+    with warnings.catch_warnings():
+        if ctx.resilient_parsing:  # completing a command line: no warning lines
+            warnings.simplefilter("ignore")
+        manager.load_named(name)
+        provider = manager.loaded_provider(name)
+        if provider is None:
+            record = manager.providers().get(name)
+            provider = None if record is None else record.provider
+    return provider
+
+
 class _RootGroup(click.Group):
-    """Built-in commands plus one lazily built group per installed provider."""
+    """Built-in commands plus one group per provider, built only when it is invoked."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*sorted(self.commands), *_manager(ctx).providers()]
+        return [*sorted(self.commands), *_offered_providers(ctx)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = self.commands.get(cmd_name)
         if command is not None:
             return command
-        providers = _manager(ctx).providers()
-        if cmd_name in providers:
-            return _provider_group(providers[cmd_name].provider)
-        return None
+        provider = _find_provider(ctx, cmd_name)
+        return None if provider is None else _provider_group(provider)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
-        if self.get_command(ctx, name) is None and not name.startswith("-"):
-            _manager(ctx).provider(name)  # raises a UsageError with a "did you mean"
+        if name.startswith("-") or name in self.commands:
+            return super().resolve_command(ctx, args)
+        command = self.get_command(ctx, name)
+        if command is not None:
+            return name, command, args[1:]
+        if ctx.resilient_parsing:  # shell completion after an unknown provider: nothing
+            return name, click.Command(name, add_help_option=False), args[1:]
+        _manager(ctx).provider(name)  # raises a UsageError with a "did you mean"
         return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The built-in commands, then the providers by name (click's own would build them all)."""
+        limit = formatter.width - 6 - max(len(name) for name in self.commands)
+        rows = [(name, command.get_short_help_str(limit)) for name, command in sorted(self.commands.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+        names = _offered_providers(ctx)
+        with formatter.section("Providers"):
+            formatter.write_text(", ".join(names) or "none installed (pip install pkglist-harness, ...)")
+            formatter.write_text("(their listings: pkglist PROVIDER --help, or pkglist providers)")
 
 
 @click.group(cls=_RootGroup, context_settings=_CONTEXT)
 @click.version_option(package_name="pkglist", message="pkglist %(version)s")
 @click.option("--debug", is_flag=True, help="Log HTTP exchanges (secrets redacted) and show tracebacks.")
-@click.option("--no-plugins", is_flag=True, help="Run with the built-ins only; load no installed plugin.")
+@click.option(
+    "--no-plugins",
+    is_flag=True,
+    is_eager=True,  # before --help, which lists the providers
+    help="Run with the built-ins only; load no installed plugin.",
+)
 def cli(debug: bool, no_plugins: bool) -> None:
     """List packages from many platforms as the same normalized records.
 
@@ -179,7 +226,7 @@ BYTE_SIZE = _ByteSize()
 
 
 def _common_options(provider: Provider) -> list[click.Option]:
-    from ._output import FORMATS
+    from ._diff_command import _FORMATS as FORMATS  # _output's, without importing the writers
 
     base = f" [default {provider.default_base_url}]" if provider.default_base_url else ""
     env = f" [env {' / '.join(provider.base_url_envvars)}]" if provider.base_url_envvars else ""
@@ -242,7 +289,10 @@ def _common_options(provider: Provider) -> list[click.Option]:
             help="List from the provider's built-in emulator on a loopback port.",
         ),
         click.Option(
-            ["--ca-bundle"], metavar="FILE", help="CA certificates to verify TLS with [env SSL_CERT_FILE]."
+            ["--ca-bundle"],
+            metavar="FILE",
+            shell_complete=_complete_file,
+            help="CA certificates to verify TLS with [env SSL_CERT_FILE].",
         ),
         click.Option(
             ["--insecure"],
@@ -284,6 +334,12 @@ def _filter_options() -> list[click.Option]:
     ]
 
 
+def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
 _CLI_ONLY = ("output", "fields", "debug", "explain", "summary", "group_by")
 
 
@@ -298,6 +354,8 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     ctx = click.get_current_context()
     fmt = values.pop("output")
     fields = parse_fields(values.pop("fields"))
+    if fields is not None and "raw" in fields and not values.get("raw"):
+        raise click.UsageError("--fields raw needs the provider's own item: add --raw", ctx)
     if fields is None and fmt == "table" and listing.columns:
         fields = listing.columns
     values.pop("debug", None)
@@ -306,19 +364,24 @@ def _run_listing(provider: Provider, listing: Listing, values: dict[str, Any]) -
     prepared = prepare(provider.name, listing.name, values, manager=_manager(ctx))
     if explaining:
         click.echo("\n".join(f"pkglist: explain: {line}" for line in explain(prepared.plan)), err=True)
+    _end_quickly()
     stream = _open_data_stream()
     writer: Any = (
-        SummaryWriter(summary, fmt, stream, terminal_width=terminal_width())
+        SummaryWriter(summary, fmt, stream, terminal_width=_terminal_width())
         if summary is not None
-        else make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")))
+        else make_writer(fmt, stream, fields=fields, raw=bool(values.get("raw")), width=_terminal_width())
     )
-    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not _debugging(ctx) else None
+    global _progress
+    if sys.stderr.isatty() and not _debugging(ctx):
+        _progress = _Progress(sys.stderr, first_page=getattr(listing.paging, "first", 1))
+    progress = _progress
     reader_gone = False
     try:
-        count = asyncio.run(_write_all(prepared, writer, progress))
+        count = asyncio.run(_write_all(prepared, _ClearingProgress(writer, stream, progress)))
     except BrokenPipeError:
         reader_gone = True
     finally:
+        _progress = None
         if progress is not None:
             progress.clear()
         reader_gone = not _close_data_stream(stream) or reader_gone
@@ -337,11 +400,26 @@ def _summary_of(summary: bool | None, group_by: str | None) -> Summary | None:
     return Summary(parse_group_by(group_by))
 
 
-def terminal_width() -> int | None:
-    """The columns of the terminal stdout is, for a summary's bars; ``None`` when it is not one."""
+def _terminal_width() -> int | None:
+    """The columns of the terminal stdout is (``COLUMNS`` if set), ``None`` when it is not one."""
     import shutil
 
-    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except ValueError:  # closed
+        return None
+    return shutil.get_terminal_size().columns
+
+
+#: Set by the commands that load plugins (a listing, a provider's help, providers, plugins):
+#: once they are done, the process can end without tearing the interpreter down (see run).
+_quick_exit = False
+
+
+def _end_quickly() -> None:
+    global _quick_exit
+    _quick_exit = True
 
 
 class _ReaderGone(Exception):
@@ -388,13 +466,13 @@ def _close_data_stream(stream: TextIO) -> bool:
     return True
 
 
-async def _write_all(prepared: Any, writer: Any, progress: _Progress | None) -> int:
+async def _write_all(prepared: Any, writer: _ClearingProgress) -> int:
     from ._api import _batches
     from ._errors import StrictError
 
     count = 0
     try:
-        async with contextlib.aclosing(_batches(prepared, progress)) as batches:
+        async with contextlib.aclosing(_batches(prepared, writer.progress)) as batches:
             async for batch in batches:
                 writer.write(batch)
                 count += len(batch)
@@ -414,12 +492,18 @@ _COLLECT_AFTER = 500_000
 
 
 class _Progress:
-    """``123 packages, page 4/200`` on a terminal's stderr, for listings that take a while."""
+    """``123 packages, page 4/200`` on a terminal's stderr, for listings that take a while.
 
-    def __init__(self, stream: TextIO) -> None:
+    ``first_page`` is the number the listing's pages start at, so that the count of
+    pages is right whether they are numbered from 0 or from 1.
+    """
+
+    def __init__(self, stream: TextIO, first_page: int = 1) -> None:
         self._stream = stream
+        self._first_page = first_page
         self._started = time.monotonic()
         self._shown_at = 0.0
+        self._text = ""
         self._visible = False
 
     def __call__(self, position: int, last: int | None, emitted: int) -> None:
@@ -427,15 +511,50 @@ class _Progress:
         if now - self._started < 1.0 or now - self._shown_at < 0.1:
             return
         self._shown_at = now
-        pages = f"page {position}" + (f"/{last}" if last is not None else "")
-        self._stream.write(f"\r\x1b[K{emitted} packages, {pages}")
-        self._stream.flush()
-        self._visible = True
+        pages = f"page {position}" + (f"/{last - self._first_page + 1}" if last is not None else "")
+        self._text = f"{emitted} packages, {pages}"
+        self.show()
+
+    def show(self) -> None:
+        if self._text:
+            self._stream.write(f"\r\x1b[K{self._text}")
+            self._stream.flush()
+            self._visible = True
 
     def clear(self) -> None:
         if self._visible:
             self._stream.write("\r\x1b[K")
             self._stream.flush()
+            self._visible = False
+
+
+#: The progress line of the listing running, if it shows one: warnings clear it too.
+_progress: _Progress | None = None
+
+
+class _ClearingProgress:
+    """A writer whose output never mixes with the progress line: the line is cleared before
+    a batch is written and drawn again once the batch has reached the terminal."""
+
+    def __init__(self, writer: Any, stream: TextIO, progress: _Progress | None) -> None:
+        self._writer = writer
+        self._stream = stream
+        self.progress = progress
+
+    def write(self, packages: Sequence[Any]) -> None:
+        progress = self.progress
+        if progress is None:
+            self._writer.write(packages)
+            return
+        progress.clear()
+        self._writer.write(packages)
+        self._stream.flush()
+        progress.show()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+        self._writer.close()
 
 
 # Built-in commands --------------------------------------------------------------------
@@ -446,6 +565,7 @@ class _Progress:
 @click.pass_context
 def providers(ctx: click.Context, as_json: bool) -> None:
     """Installed providers, their listings and the plugins that provide them."""
+    _end_quickly()
     manager = _manager(ctx)
     if not as_json:
         text = _providers_text(manager)
@@ -454,6 +574,8 @@ def providers(ctx: click.Context, as_json: bool) -> None:
         else:
             click.echo(text, nl=False)
         return
+    import json
+
     rows = [
         {
             "provider": name,
@@ -468,8 +590,6 @@ def providers(ctx: click.Context, as_json: bool) -> None:
 
 
 def _providers_text(manager: PluginManager) -> str | None:
-    from ._launch import table_lines
-
     records = manager.providers()
     if not records:
         return None
@@ -477,7 +597,7 @@ def _providers_text(manager: PluginManager) -> str | None:
         [name, ", ".join(listing.name for listing in record.provider.listings), record.plugin, record.version]
         for name, record in records.items()
     ]
-    return "\n".join(table_lines(["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"], rows)) + "\n"
+    return "\n".join(_table_lines(["PROVIDER", "LISTINGS", "PLUGIN", "VERSION"], rows)) + "\n"
 
 
 @cli.command()
@@ -485,8 +605,11 @@ def _providers_text(manager: PluginManager) -> str | None:
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """Plugin distributions registered in the 'pkglist' entry-point group, and their status."""
+    import json
+
     import attrs
 
+    _end_quickly()
     records = _manager(ctx).plugins()
     if as_json:
         click.echo(json.dumps([attrs.asdict(record) for record in records], indent=2))
@@ -510,8 +633,17 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     )
 
 
+def _complete_provider(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a broken plugin has no business on a completion line
+        names = _manager(ctx).providers()
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
 @cli.command()
-@click.argument("provider")
+@click.argument("provider", shell_complete=_complete_provider)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
 @click.option("--packages", type=click.IntRange(min=0), help="Size of the seeded data set.")
@@ -577,10 +709,17 @@ cli.add_command(_diff)
 cli.add_command(_inventory)
 
 
-def _print_table(headers: list[str], rows: list[list[str]]) -> None:
-    from ._launch import table_lines
+def _table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns, two spaces apart."""
+    widths = [max([len(headers[i]), *(len(row[i]) for row in rows)]) for i in range(len(headers))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
 
-    for line in table_lines(headers, rows):
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    for line in _table_lines(headers, rows):
         click.echo(line)
 
 
@@ -590,7 +729,12 @@ def _print_table(headers: list[str], rows: list[list[str]]) -> None:
 def _show_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int, *_: Any, **__: Any
 ) -> None:
+    progress = _progress
+    if progress is not None:
+        progress.clear()
     sys.stderr.write(f"pkglist: warning: {message}\n")
+    if progress is not None:
+        progress.show()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -601,46 +745,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("default", PkglistWarning)
         warnings.showwarning = _show_warning
         if not debug:
-            return _main(args, debug)
+            return _run(args, debug)
+        import logging
+
         logger = logging.getLogger("pkglist")
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("pkglist: debug: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         try:
-            return _main(args, debug)
+            return _run(args, debug)
         finally:
             logger.removeHandler(handler)
             logger.setLevel(logging.NOTSET)
-
-
-def _main(args: list[str], debug: bool) -> int:
-    try:
-        return _run(args, debug)
-    finally:
-        _remember_start_up()
-
-
-def _remember_start_up() -> None:
-    """Let the console script answer ``--help`` and ``providers`` without importing all this."""
-    from . import _launch, _plugins
-
-    manager = _plugins._default_manager
-    if manager is None or not manager.loaded or _launch._load() is not None:
-        return
-    records = manager.plugins()
-    warnings_text = [f"plugin {r.name!r} skipped: {r.reason}" for r in records if r.status == "failed"]
-    modules = [
-        r.entry_point.split("=", 1)[1].strip().split(":")[0] for r in records if r.status != "disabled"
-    ]
-    with click.Context(cli, info_name="pkglist", **_CONTEXT) as ctx:
-        help_text = ctx.get_help() + "\n"
-    _launch.store(
-        help_text=help_text,
-        providers_text=_providers_text(manager),
-        warnings=warnings_text,
-        modules=modules,
-    )
 
 
 @contextlib.contextmanager
@@ -744,4 +861,22 @@ def _broken_pipe() -> int:
 
 
 def run() -> NoReturn:
-    sys.exit(main())
+    """The console script.
+
+    After a command that loaded plugins (a listing above all), the process ends once its
+    output is flushed and the ``atexit`` handlers have run: tearing the interpreter down,
+    freeing every module the plugins, the engine and httpx loaded, costs tens of
+    milliseconds and has nothing left to do (a listing's connections and event loop are
+    closed by then). ``diff`` and ``emulate``, which keep temporary files or a server
+    thread, end the usual way.
+    """
+    status = main()
+    if _quick_exit:
+        import atexit
+
+        _flush_stdout()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        atexit._run_exitfuncs()
+        os._exit(status)
+    sys.exit(status)
