@@ -75,6 +75,12 @@ class Page:
     ``exact_totals`` (false where the API's counts are only upper bounds).
     A strategy sets ``next`` whenever a following page *could* be asked for;
     whether the listing goes on is the engine's decision.
+
+    ``expand`` are sub-requests whose listings replace ``items``: the engine
+    fetches each (concurrently, under the listing's concurrency), pages it
+    through the same paginate hook to its end, and the page's items become
+    theirs, in the order of ``expand`` (a catalog page expands into one tag
+    listing per repository). A sub-page may expand in turn.
     """
 
     items: Sequence[Any]
@@ -87,6 +93,7 @@ class Page:
     linked: bool | None = None
     page_size: int | None = None
     exact_totals: bool = True
+    expand: Sequence[httpx.Request] = ()
 
     @property
     def addressable(self) -> bool:
