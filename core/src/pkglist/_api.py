@@ -77,7 +77,9 @@ def prepare(
     if options.ca_bundle is not None and not os.path.isfile(options.ca_bundle):
         raise UsageError(f"{where}: --ca-bundle {options.ca_bundle!r} is not a readable file")
     query = build_query(chosen_listing.query, query_values, where=where, environ=environ)
-    settings = Settings(where=where, base_url=options.base_url, credentials=credentials, environ=environ)
+    settings = Settings(
+        where=where, base_url=options.base_url, credentials=credentials, environ=environ, query=query
+    )
     if options.emulate:
         emulator = chosen.emulator()
         if emulator is None:

@@ -138,6 +138,8 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
                 )
             )
     for credential in provider.credentials:
+        if not credential.cli:
+            continue
         env = f" [env {' / '.join(credential.envvars)}]" if credential.envvars else ""
         params.append(click.Option([credential.flag, credential.name], help=credential.help + env))
     params.extend(_common_options(provider))
