@@ -205,7 +205,11 @@ class RegistryAuth(httpx.Auth):
         headers = {"Accept": "application/json"}
         extensions = {TOKEN_REQUEST: True}
         if self._identity_token is not None:
-            form = {"grant_type": "refresh_token", "refresh_token": self._identity_token, "client_id": "pkglist"}
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": self._identity_token,
+                "client_id": "pkglist",
+            }
             form.update(params)
             return httpx.Request("POST", url, data=form, headers=headers, extensions=extensions)
         if self._basic is not None:

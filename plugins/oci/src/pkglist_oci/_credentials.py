@@ -100,7 +100,9 @@ def _read_json(path: Path, *, where: str) -> Mapping[str, Any] | None:
     try:
         config = json.loads(text)
     except ValueError as exc:
-        raise pkglist.UsageError(f"{where}: {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise pkglist.UsageError(
+            f"{where}: {path} is not valid JSON ({exc.msg}, line {exc.lineno})"
+        ) from None
     if not isinstance(config, Mapping):
         raise pkglist.UsageError(f"{where}: {path} is not a JSON object")
     return config
@@ -140,7 +142,9 @@ def _from_auths(config: Mapping[str, Any], host: str, source: str, *, where: str
     except (binascii.Error, UnicodeDecodeError):
         sep = ""
     if not sep:
-        raise pkglist.UsageError(f"{where}: the auth entry for {host} in {source} is not base64 user:password")
+        raise pkglist.UsageError(
+            f"{where}: the auth entry for {host} in {source} is not base64 user:password"
+        )
     return RegistryLogin(source=source, username=username, password=password)
 
 
@@ -174,7 +178,9 @@ def _from_helper(name: str, host: str, environ: Mapping[str, str], *, where: str
     except ValueError:
         answer = None
     if not isinstance(answer, Mapping) or not isinstance(answer.get("Secret"), str):
-        raise pkglist.UsageError(f"{where}: the credential helper {program} answered something other than JSON")
+        raise pkglist.UsageError(
+            f"{where}: the credential helper {program} answered something other than JSON"
+        )
     username, secret = answer.get("Username"), answer["Secret"]
     if username == "<token>":  # docker's marker: the secret is an identity token
         return RegistryLogin(source=program, identity_token=secret)

@@ -124,7 +124,11 @@ class OciEmulator:
         return DOCKER_MANIFEST if tag == "latest" else OCI_MANIFEST
 
     def _manifest(self, repository: str, tag: str) -> bytes:
-        body = {"schemaVersion": 2, "mediaType": self.media_type(repository, tag), "annotations": {"ref": tag}}
+        body = {
+            "schemaVersion": 2,
+            "mediaType": self.media_type(repository, tag),
+            "annotations": {"ref": tag},
+        }
         return json.dumps({**body, "repository": repository}, sort_keys=True).encode()
 
     # HTTP ---------------------------------------------------------------------------------
@@ -165,7 +169,9 @@ class OciEmulator:
         if not sort:  # 2.8's tag listing: everything at once, `n` ignored
             return Response.json({**extra, key: names})
         if n_text is not None and (not n_text.isdigit() or not 0 < int(n_text) <= MAX_N):
-            return _error(400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", {"n": n_text})
+            return _error(
+                400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", {"n": n_text}
+            )
         start = 0 if last is None else sum(1 for name in names if name <= last)
         size = int(n_text) if n_text is not None else len(names)
         chunk = names[start : start + size]
@@ -182,7 +188,11 @@ class OciEmulator:
         media_type = self.media_type(name, tag)
         accepted = {part.split(";")[0].strip() for part in request.headers.get("accept", "").split(",")}
         if media_type == OCI_MANIFEST and media_type not in accepted:
-            return _error(404, "MANIFEST_UNKNOWN", "OCI manifest found, but accept header does not support OCI manifests")
+            return _error(
+                404,
+                "MANIFEST_UNKNOWN",
+                "OCI manifest found, but accept header does not support OCI manifests",
+            )
         manifest = self._manifest(name, tag)
         headers = {"Docker-Content-Digest": self.digest(name, tag)}
         body = b"" if request.method == "HEAD" else manifest
@@ -207,7 +217,12 @@ class OciEmulator:
             granted = self._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
         if granted is not None and (not scope or scope in granted):
             if scope == "registry:catalog:*" and self.catalog_denied:
-                return _error(401, "UNAUTHORIZED", "authentication required", [{"Type": "registry", "Name": "catalog", "Action": "*"}])
+                return _error(
+                    401,
+                    "UNAUTHORIZED",
+                    "authentication required",
+                    [{"Type": "registry", "Name": "catalog", "Action": "*"}],
+                )
             return None
         realm = self.token_realm or f"{request.base_url}/token"
         challenge = f'Bearer realm="{realm}",service="{SERVICE}"'
@@ -229,8 +244,14 @@ class OciEmulator:
             return _error(404, "NOT_FOUND", "no token service here")
         if request.method == "POST":
             form = request.form()
-            if form.get("grant_type") != "refresh_token" or self.identity_token is None or not secrets.compare_digest(form.get("refresh_token", ""), self.identity_token):
-                return Response.json({"error": "invalid_grant", "error_description": "bad refresh token"}, status=401)
+            if (
+                form.get("grant_type") != "refresh_token"
+                or self.identity_token is None
+                or not secrets.compare_digest(form.get("refresh_token", ""), self.identity_token)
+            ):
+                return Response.json(
+                    {"error": "invalid_grant", "error_description": "bad refresh token"}, status=401
+                )
             scopes = form.get("scope", "").split()
             return self._issue(scopes, "access_token")
         if request.method != "GET":

@@ -285,7 +285,9 @@ class OciProvider(pkglist.Provider):
             return attrs.evolve(page, items=items)
         if isinstance(query, ImagesQuery):  # the GET /v2/ check of named repositories
             base = _base_of(request)
-            return pkglist.Page(items=[], expand=[_tags_request(base, name, page_size) for name in query.repository])
+            return pkglist.Page(
+                items=[], expand=[_tags_request(base, name, page_size) for name in query.repository]
+            )
         raise pkglist.ProtocolError(f"unexpected response for {path}")
 
     def normalize(self, listing: pkglist.Listing, query: pkglist.Query, raw: Any) -> pkglist.Package:
@@ -349,7 +351,9 @@ def _tags_request(base_url: str, repository: str, page_size: int) -> httpx.Reque
 
 def _manifest_request(tags_request: httpx.Request, repository: str, tag: str) -> httpx.Request:
     base = _base_of(tags_request)
-    url = pkglist.join_url(base, f"/v2/{_quote_name(repository)}/manifests/{urllib.parse.quote(tag, safe='')}")
+    url = pkglist.join_url(
+        base, f"/v2/{_quote_name(repository)}/manifests/{urllib.parse.quote(tag, safe='')}"
+    )
     return httpx.Request("HEAD", url, headers={"Accept": MANIFEST_ACCEPT})
 
 
