@@ -200,8 +200,8 @@ class RegistryAuth(httpx.Auth):
                 f"the registry's token realm {url.scheme}://{url.host} is not https; "
                 "credentials are not sent there in clear text"
             )
-        params = [("service", challenge.params["service"])] if "service" in challenge.params else []
-        params += [("scope", scope) for scope in challenge.params.get("scope", "").split() if scope]
+        service = challenge.params.get("service")
+        scopes = challenge.params.get("scope", "").split()
         headers = {"Accept": "application/json"}
         extensions = {TOKEN_REQUEST: True}
         if self._identity_token is not None:
@@ -210,11 +210,18 @@ class RegistryAuth(httpx.Auth):
                 "refresh_token": self._identity_token,
                 "client_id": "pkglist",
             }
-            form.update(params)
+            if service is not None:
+                form["service"] = service
+            if scopes:
+                form["scope"] = " ".join(scopes)
             return httpx.Request("POST", url, data=form, headers=headers, extensions=extensions)
         if self._basic is not None:
             headers["Authorization"] = self._basic
-        return httpx.Request("GET", url.copy_merge_params(params), headers=headers, extensions=extensions)
+        params = httpx.QueryParams({"service": service} if service is not None else {})
+        for scope in scopes:
+            params = params.add("scope", scope)
+        url = url.copy_merge_params(params)
+        return httpx.Request("GET", url, headers=headers, extensions=extensions)
 
 
 def _wants_body(response: httpx.Response) -> bool:

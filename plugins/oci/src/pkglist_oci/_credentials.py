@@ -99,7 +99,7 @@ def _read_json(path: Path, *, where: str) -> Mapping[str, Any] | None:
         raise pkglist.UsageError(f"{where}: cannot read {path}: {exc.strerror or exc}") from None
     try:
         config = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise pkglist.UsageError(
             f"{where}: {path} is not valid JSON ({exc.msg}, line {exc.lineno})"
         ) from None

@@ -259,9 +259,9 @@ class OciEmulator:
         if request.param("service") != SERVICE:
             return _error(400, "INVALID_REQUEST", "unknown service", {"service": request.param("service")})
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme or not self.anonymous_pull:
-            if scheme.lower() != "basic" or not self._basic_ok(value):
-                return _error(401, "UNAUTHORIZED", "invalid username or password")
+        anonymous = not scheme and self.anonymous_pull
+        if not anonymous and (scheme.lower() != "basic" or not self._basic_ok(value)):
+            return _error(401, "UNAUTHORIZED", "invalid username or password")
         return self._issue(request.params("scope"), "token")
 
     def _issue(self, scopes: list[str], key: str) -> Response:
