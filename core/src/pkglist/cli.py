@@ -498,8 +498,10 @@ def emulate(
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    no_option = {c.name: c.envvars for c in chosen.credentials if not c.cli and c.envvars}
     credentials = " ".join(
-        f"--{name.replace('_', '-')} {value}" for name, value in emulator.credentials.items()
+        f"{no_option[name][0]}={value}" if name in no_option else f"--{name.replace('_', '-')} {value}"
+        for name, value in emulator.credentials.items()
     )
     click.echo(server.url)
     click.echo(
