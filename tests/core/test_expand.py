@@ -142,6 +142,15 @@ def test_expansions_nest_and_keep_order() -> None:
     assert emulator.most_in_flight <= 4
 
 
+def test_pages_whose_sub_listings_are_empty_are_not_the_end() -> None:
+    # Three pages of empty shelves in a row would look like the end (an empty page) or a loop
+    # (pages without a new package) if the expanded items were taken for the page's own.
+    emulator = ShelfEmulator({"a": 0, "b": 0, "c": 0, "d": 0, "e": 0, "f": 0, "g": 0, "h": 2})
+    with serve(emulator) as server:
+        listed = books(server, isbn=True)
+    assert [package.id for package in listed] == ["h-b00", "h-b01"]
+
+
 def test_a_limit_stops_at_the_right_package() -> None:
     emulator = ShelfEmulator(SHELVES)
     with serve(emulator) as server:

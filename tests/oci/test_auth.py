@@ -105,7 +105,8 @@ def test_an_identity_token_is_exchanged_for_access_tokens(
         monkeypatch.setenv("DOCKER_CONFIG", str(config))
         assert images(server) == emulator.image_ids()
         posts = [request for request in server.requests if request.method == "POST"]
-    assert posts and all(request.path == "/token" for request in posts)
+    assert posts
+    assert all(request.path == "/token" for request in posts)
     assert not any("authorization" in request.headers for request in posts)
 
 

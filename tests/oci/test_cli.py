@@ -30,7 +30,9 @@ def test_help_offers_no_password_option(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "--password-stdin" in done.stdout
     assert "--password " not in done.stdout
-    assert "--registry" in done.stdout and "--plain-http" in done.stdout and "--digests" in done.stdout
+    assert "--registry" in done.stdout
+    assert "--plain-http" in done.stdout
+    assert "--digests" in done.stdout
 
 
 def test_a_password_on_the_command_line_is_refused(tmp_path: Path) -> None:

@@ -29,10 +29,19 @@ SEED = {
     "tools/ci/runner": ["b", "a", "c", "d"],
     "zeta": ["only"],
 }
+# Repositories whose only image was deleted: still in the catalog, their tag list says null.
+# Sorted first, they make three catalog pages in a row without a single tag.
+GONE = [f"aa-gone/r{n}" for n in range(6)]
 USER, PASSWORD = "ci-bot", "s3cret-registry-pass"
 
 
 def _seed(registry: Registry) -> dict[str, str]:
+    import httpx
+
+    for repository in GONE:
+        digest = push_image(registry.url, repository, "old", auth=registry.auth)
+        deleted = httpx.delete(f"{registry.url}/v2/{repository}/manifests/{digest}", auth=registry.auth)
+        assert deleted.status_code == 202, deleted.text
     digests = {}
     for repository, tags in SEED.items():
         for index, tag in enumerate(tags):
@@ -72,9 +81,9 @@ def test_repositories_are_listed_once_in_catalog_order(
 ) -> None:
     registry, _ = open_registry
     packages = listed(registry, "repositories")
-    assert [package.name for package in packages] == sorted(SEED)
+    assert [package.name for package in packages] == sorted([*SEED, *GONE])
     assert {package.scope for package in packages} == {registry.host}
-    assert packages[0].url == f"{registry.host}/library/alpine"
+    assert packages[len(GONE)].url == f"{registry.host}/library/alpine"
 
 
 def test_tags_are_listed_in_the_servers_order(open_registry: tuple[Registry, dict[str, str]]) -> None:
@@ -115,6 +124,14 @@ def test_digests_and_media_types_come_from_the_manifests(
         assert package.extra["digest"] == digests[package.id]
         pushed_as = DOCKER_MANIFEST if SEED[package.name].index(package.version or "") % 2 else OCI_MANIFEST
         assert package.extra["media_type"] == pushed_as
+
+
+def test_a_repository_whose_tags_were_deleted_has_none(
+    open_registry: tuple[Registry, dict[str, str]],
+) -> None:
+    registry, _ = open_registry
+    assert listed(registry, "tags", repository=GONE[0]) == []
+    assert listed(registry, "images", repository=GONE[:2], digests=True) == []
 
 
 def test_a_missing_repository_is_name_unknown(open_registry: tuple[Registry, dict[str, str]]) -> None:
@@ -196,7 +213,7 @@ def test_username_and_password_stdin_let_the_cli_in(
         stdin=PASSWORD + "\n",
     )
     assert done.returncode == 0, done.stderr
-    assert [json.loads(line)["name"] for line in done.stdout.splitlines()] == sorted(SEED)
+    assert [json.loads(line)["name"] for line in done.stdout.splitlines()] == sorted([*SEED, *GONE])
 
 
 def test_a_wrong_password_is_an_auth_error_that_never_shows_it(

@@ -167,7 +167,7 @@ class _Runner:
                     state.page_started(page, position)
                     self._emit()
                     new = 0
-                    items = page.items
+                    items = page.listed
                     for start in range(0, len(items), BATCH_SIZE):
                         batch = state.admit(
                             self._packages(items[start : start + BATCH_SIZE], position, start)
@@ -411,7 +411,7 @@ class _Runner:
                 await self._back_off(position, attempt, exc.message, wait, exc)
                 response, attempt = await self._response(request, position, attempt)
         if page.expand:
-            page = attrs.evolve(page, items=await self._expanded(page.expand, position), expand=())
+            page = attrs.evolve(page, expanded=await self._expanded(page.expand, position))
         return page
 
     # Expansion: a page whose items are the listings of its sub-requests -----------------
@@ -446,7 +446,7 @@ class _Runner:
                 response, attempt = await self._response(request, position)
             page = await self._complete(request, position, response, attempt)
             state.page_started(page, number)
-            items.extend(page.items)
+            items.extend(page.listed)
             if not state.follows(page, number):
                 break
             assert page.next is not None

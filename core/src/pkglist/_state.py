@@ -102,7 +102,7 @@ class ListingState:
 
     def page_done(self, page: Page, position: int, new: int) -> bool:
         """After a page's packages were admitted (``new`` of them unique): does the listing go on?"""
-        if page.items and new == 0:
+        if page.listed and new == 0:
             self._repeated += 1
             if self._repeated >= REPEATED_PAGES_LIMIT:
                 raise ProtocolError(

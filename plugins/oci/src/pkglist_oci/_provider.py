@@ -280,7 +280,7 @@ class OciProvider(pkglist.Provider):
             tags = [_name(tag, "tag") for tag in page.items]
             if digests:
                 heads = [_manifest_request(request, repository, tag) for tag in tags]
-                return attrs.evolve(page, items=[], expand=heads)
+                return attrs.evolve(page, expand=heads)
             items = [{"registry": host, "repository": repository, "tag": tag} for tag in tags]
             return attrs.evolve(page, items=items)
         if isinstance(query, ImagesQuery):  # the GET /v2/ check of named repositories
