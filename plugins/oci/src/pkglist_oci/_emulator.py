@@ -17,7 +17,9 @@ docker-registry 2.8.2 was seen to do, see ``shared/API-NOTES.md``):
   ``anonymous_pull``, without; ``POST /token`` takes an identity token as docker sends it),
   ``"basic"`` (401 with ``WWW-Authenticate: Basic``) or ``"none"``. ``token_realm`` puts
   the realm elsewhere (another server in front of the same emulator). ``catalog_denied``
-  refuses the catalog to every token, as Docker Hub and GHCR do.
+  refuses the catalog to every token, as Docker Hub and GHCR do; ``denied`` repositories
+  answer 403 ``DENIED`` to every token; ``too_many_every=N`` answers every Nth request with
+  429 ``TOOMANYREQUESTS``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class OciEmulator:
         tags_paging: bool = True,
         catalog_denied: bool = False,
         token_realm: str | None = None,
+        denied: Sequence[str] = (),
+        too_many_every: int | None = None,
     ) -> None:
         if auth not in ("token", "basic", "none"):
             raise ValueError(f"auth must be token, basic or none, not {auth!r}")
@@ -78,6 +82,9 @@ class OciEmulator:
         self.tags_paging = tags_paging
         self.catalog_denied = catalog_denied
         self.token_realm = token_realm
+        self.denied = frozenset(denied)
+        self.too_many_every = too_many_every
+        self.requests_seen = 0
         self._tokens: dict[str, frozenset[str]] = {}  # token -> scopes granted
         self._lock = threading.Lock()
         self.tokens_issued = 0
@@ -134,8 +141,15 @@ class OciEmulator:
     # HTTP ---------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        response = self._handle(request)
-        return Response(response.status, response.body, (*response.headers, _VERSION_HEADER))
+        with self._lock:
+            self.requests_seen += 1
+            limited = self.too_many_every is not None and self.requests_seen % self.too_many_every == 0
+        if limited:
+            response = _error(429, "TOOMANYREQUESTS", "too many requests", **{"Retry-After": "0"})
+        else:
+            response = self._handle(request)
+        body = b"" if request.method == "HEAD" else response.body
+        return Response(response.status, body, (*response.headers, _VERSION_HEADER))
 
     def _handle(self, request: Request) -> Response:
         if request.path == "/token":
@@ -168,15 +182,15 @@ class OciEmulator:
         n_text, last = request.param("n"), request.param("last")
         if not sort:  # 2.8's tag listing: everything at once, `n` ignored
             return Response.json({**extra, key: names})
-        if n_text is not None and (not n_text.isdigit() or not 0 < int(n_text) <= MAX_N):
-            return _error(
-                400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", {"n": n_text}
-            )
+        # As 2.8 does: an `n` that is not a number (or negative) is ignored, 0 lists nothing.
+        n = int(n_text) if n_text is not None and n_text.isdigit() else None
+        if n is not None and n > MAX_N:
+            return _error(400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", {"n": n})
         start = 0 if last is None else sum(1 for name in names if name <= last)
-        size = int(n_text) if n_text is not None else len(names)
+        size = n if n is not None else len(names)
         chunk = names[start : start + size]
         headers = {}
-        if n_text is not None and start + size < len(names):
+        if n and start + size < len(names):
             query = urllib.parse.urlencode({"last": chunk[-1], "n": size})
             headers["Link"] = f'<{request.path}?{query}>; rel="next"'
         return Response.json({**extra, key: chunk}, headers=headers)
@@ -216,6 +230,8 @@ class OciEmulator:
         with self._lock:
             granted = self._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
         if granted is not None and (not scope or scope in granted):
+            if scope.startswith("repository:") and scope.split(":")[1] in self.denied:
+                return _error(403, "DENIED", "requested access to the resource is denied")
             if scope == "registry:catalog:*" and self.catalog_denied:
                 return _error(
                     401,
