@@ -69,6 +69,16 @@ def test_images_with_digests_through_tokens_one_per_scope(
     assert all(request.path == "/token" for request in token_server.requests)
 
 
+def test_named_repositories_start_from_the_api_check_without_a_scope(
+    world: tuple[Registry, EmulatorServer, JwtTokenService],
+) -> None:
+    registry, _, service = world
+    service.issued.clear()
+    packages = listed(registry, "images", repository=["tools/cli"], username=USER, password=PASSWORD)
+    assert sorted(package.version or "" for package in packages) == ["a", "b", "c"]
+    assert sorted(scopes for _, scopes in service.issued) == [(), ("repository:tools/cli:pull",)]
+
+
 def test_without_credentials_the_registry_refuses_the_anonymous_token(
     world: tuple[Registry, EmulatorServer, JwtTokenService],
 ) -> None:

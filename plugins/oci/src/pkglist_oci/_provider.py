@@ -14,6 +14,7 @@ With ``digests``, each page of tags expands into one manifest ``HEAD`` per tag, 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import urllib.parse
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MANIFEST_ACCEPT", "ImagesQuery", "OciProvider", "RepositoriesQuery", "TagsQuery"]
 
+logger = logging.getLogger("pkglist")
+
 #: What a manifest HEAD accepts: without the OCI types a 2.8 registry answers 404 for OCI images.
 MANIFEST_ACCEPT = ", ".join(
     (
@@ -55,6 +58,7 @@ _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
+_DOCKER_HUB_API = "registry-1.docker.io"
 _CATALOG = pkglist.LinkHeader(items="repositories", size_param="n")
 _TAGS = pkglist.LinkHeader(items="tags", size_param="n")
 
@@ -186,6 +190,7 @@ class OciProvider(pkglist.Provider):
         base_url = self._base_url(settings, query)
         host = httpx.URL(base_url).netloc.decode("ascii")
         login = self._login(settings, query, host)
+        logger.debug("%s: credentials for %s: %s", settings.where, host, login.source if login else "none")
         auth = RegistryAuth(
             base_url,
             username=login.username if login else None,
@@ -210,6 +215,8 @@ class OciProvider(pkglist.Provider):
                 f"{settings.where}: no registry; pass --registry HOST (or --base-url URL, or set OCI_REGISTRY)"
             )
         if "://" not in given:
+            # Docker Hub's API lives on another host than its name, as docker knows.
+            given = _DOCKER_HUB_API if given in ("docker.io", "index.docker.io") else given
             given = ("http://" if plain else "https://") + given
         elif plain and not given.startswith("http://"):
             raise pkglist.UsageError(f"{settings.where}: --plain-http contradicts the base URL {given}")
