@@ -75,6 +75,7 @@ class ShelfEmulator:
             shelf: [f"{shelf}-b{n:02d}" for n in range(count)] for shelf, count in shelves.items()
         }
         self.missing = missing  # a shelf listed in the catalog whose books answer 404
+        self.looping: str | None = None  # a shelf whose book pages link back to the first
         self.lock = threading.Lock()
         self.in_flight = 0
         self.most_in_flight = 0
@@ -99,6 +100,9 @@ class ShelfEmulator:
         if len(parts) == 3 and parts[0] == "shelves" and parts[2] == "books":
             if parts[1] not in self.shelves or parts[1] == self.missing:
                 return Response.json({"error": {"message": f"shelf {parts[1]} not found"}}, status=404)
+            if parts[1] == self.looping:
+                link = f'<{request.path}?n=1>; rel="next"'
+                return Response.json({"items": self.shelves[parts[1]][:1]}, headers={"Link": link})
             return _linked(request, self.shelves[parts[1]])
         if len(parts) == 4 and request.method == "HEAD":
             return Response(200, b"", (("X-ISBN", f"isbn-{parts[3]}"),))
@@ -172,3 +176,10 @@ def test_a_failing_sub_request_fails_the_listing_with_its_error() -> None:
     with serve(emulator) as server, pytest.raises(pkglist.NotFoundError) as caught:
         books(server)
     assert "shelf c not found" in str(caught.value)
+
+
+def test_a_sub_listing_whose_links_loop_is_stopped() -> None:
+    emulator = ShelfEmulator(SHELVES)
+    emulator.looping = "c"
+    with serve(emulator) as server, pytest.raises(pkglist.ProtocolError, match="repeats an earlier page"):
+        books(server)
