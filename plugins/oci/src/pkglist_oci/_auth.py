@@ -1,7 +1,9 @@
 """Registry auth as docker, podman and oras do it: anonymous, Basic, and the Bearer token challenge.
 
 A request goes out as it is (with a token already cached for its scope, or
-Basic credentials once the registry asked for them). A ``401`` whose
+Basic credentials once the registry asked for them); once the registry has
+named its token realm, a request for a scope without a token gets one first,
+which saves the 401 round trip per repository. A ``401`` whose
 ``WWW-Authenticate`` says ``Basic`` is answered with the Basic credentials; one
 that says ``Bearer realm=...,service=...,scope=...`` with a token from the realm
 (``GET realm?service=&scope=`` with the Basic credentials, or anonymously
@@ -117,6 +119,7 @@ class RegistryAuth(httpx.Auth):
         self._identity_token = identity_token
         self._tokens: dict[str, str] = {}  # scope -> token
         self._basic_wanted = False  # the registry answered a request with a Basic challenge
+        self._realm: Challenge | None = None  # realm and service of the registry's Bearer challenges
         #: Tokens fetched in this run (for tests and debugging).
         self.tokens_fetched = 0
 
@@ -152,6 +155,14 @@ class RegistryAuth(httpx.Auth):
     def _flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         scope = scope_of(request.url)
         used = self._tokens.get(scope)
+        if used is None and scope and self._realm is not None:
+            # The registry wants tokens: ask for this scope's now rather than after a 401.
+            answer = yield self._token_request(
+                attrs.evolve(self._realm, params={**self._realm.params, "scope": scope})
+            )
+            used = self._accept(scope, answer)
+            if used is None:
+                return  # the token service's answer is the outcome (retried or reported by the engine)
         if used is not None:
             request.headers["Authorization"] = f"Bearer {used}"
         elif self._basic_wanted and self._basic is not None:
@@ -169,21 +180,27 @@ class RegistryAuth(httpx.Auth):
             request.headers["Authorization"] = self._basic
             yield request
             return
-        if challenge.scheme != "bearer" or (used is not None and self._tokens.get(scope) != used):
-            # Another request already replaced the refused token: use the new one.
-            if challenge.scheme == "bearer" and scope in self._tokens:
-                request.headers["Authorization"] = f"Bearer {self._tokens[scope]}"
-                yield request
+        if challenge.scheme != "bearer":
             return
-        token_request = self._token_request(challenge)
-        answer = yield token_request
-        token = _token_of(answer)
-        if token is None:
-            return  # the token service's answer is the outcome (retried or reported by the engine)
-        self.tokens_fetched += 1
-        self._tokens[scope] = token
-        request.headers["Authorization"] = f"Bearer {token}"
+        self._realm = Challenge(
+            "bearer", {key: challenge.params[key] for key in ("realm", "service") if key in challenge.params}
+        )
+        latest = self._tokens.get(scope)
+        if used is None or latest == used:
+            answer = yield self._token_request(challenge)
+            latest = self._accept(scope, answer)
+            if latest is None:
+                return
+        # else another request already replaced the refused token: try the new one.
+        request.headers["Authorization"] = f"Bearer {latest}"
         yield request
+
+    def _accept(self, scope: str, answer: httpx.Response) -> str | None:
+        token = _token_of(answer)
+        if token is not None:
+            self.tokens_fetched += 1
+            self._tokens[scope] = token
+        return token
 
     def _token_request(self, challenge: Challenge) -> httpx.Request:
         realm = challenge.params.get("realm", "")
