@@ -77,3 +77,27 @@ def test_a_missing_repository_is_one_line_with_the_registry_error_code(tmp_path:
     assert done.stderr.strip() == (
         "pkglist: error: oci tags: HTTP 404 Not Found: NAME_UNKNOWN: repository name not known to registry (page 1)"
     )
+
+
+def test_debug_logs_never_show_the_password_or_the_tokens(tmp_path: Path) -> None:
+    import base64
+
+    from pkglist.testing import serve
+    from pkglist_oci import OciEmulator
+
+    emulator = OciEmulator({"team/app": ["1", "2"], "team/web": ["x"]})
+    with serve(emulator) as server:
+        done = run(
+            "oci", "images", "--base-url", server.url, "--username", emulator.username,
+            "--password-stdin", "--digests", "--debug", "-o", "jsonl",
+            home=tmp_path, stdin=emulator.password + "\n",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3
+    assert "/token" in done.stderr  # the token exchanges are logged...
+    tokens = list(emulator._tokens)
+    assert len(tokens) == 3
+    basic = base64.b64encode(f"{emulator.username}:{emulator.password}".encode()).decode()
+    for secret in (emulator.password, basic, *tokens):  # ...without a credential
+        assert secret not in done.stderr
+        assert secret not in done.stdout
