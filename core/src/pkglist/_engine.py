@@ -431,7 +431,7 @@ class _Runner:
         """Every item of the listing that starts at ``request``, its pages followed in order
         under the same guards as the listing's own pages (a state of its own)."""
         state = ListingState(
-            where=f"{self.where} ({_path(request)})", limit=None, max_pages=self.options.max_pages
+            where=f"{self.where} ({request.url.path})", limit=None, max_pages=self.options.max_pages
         )
         items: list[Any] = []
         number = 0
@@ -548,10 +548,6 @@ def _describe(outcome: httpx.Response | BaseException) -> str:
     if isinstance(outcome, httpx.TimeoutException):
         return f"timed out ({one_line(str(outcome)) or type(outcome).__name__})"
     return f"connection failed ({type(outcome).__name__}: {_detail(outcome)})"
-
-
-def _path(request: httpx.Request) -> str:
-    return request.url.path
 
 
 def _redact_error(exc: PkglistError, secrets: set[str]) -> None:
