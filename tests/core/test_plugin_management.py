@@ -81,7 +81,7 @@ def test_plugins_lists_every_distribution_with_status_and_reason(site: Path) -> 
     assert good["hooks"] == ["pkglist_providers"]
     assert good["version"] == "1.0"
     assert good["entry_point"] == "pkglist-good-extra = pkglist_good_extra"
-    for bundled in ("pkglist-harness", "pkglist-cloudfoundry", "pkglist-metabind"):
+    for bundled in ("pkglist-harness", "pkglist-cloudfoundry", "pkglist-metabind", "pkglist-oci"):
         assert records[bundled]["status"] == "active"
 
 

@@ -97,7 +97,7 @@ CASES = [
         "unknown-provider-far-off",
         ("npm", "packages"),
         2,
-        "unknown provider 'npm' (available: cloudfoundry, harness, metabind)",
+        "unknown provider 'npm' (available: cloudfoundry, harness, metabind, oci)",
     ),
     Case(
         "unknown-listing-harness",

@@ -42,7 +42,7 @@ def push_image(
     repository: str,
     tag: str,
     *,
-    auth: tuple[str, str] | None = None,
+    auth: tuple[str, str] | httpx.Auth | None = None,
     media_type: str = OCI_MANIFEST,
     config: bytes | None = None,
     layer_text: str | None = None,
@@ -51,7 +51,8 @@ def push_image(
 
     The layer holds one file whose text is ``layer_text`` (default ``"<repository>:<tag>"``,
     so every tag gets its own digest); ``config`` replaces the generated image config.
-    ``media_type`` is :data:`OCI_MANIFEST` or :data:`DOCKER_MANIFEST`.
+    ``media_type`` is :data:`OCI_MANIFEST` or :data:`DOCKER_MANIFEST`. ``auth`` is Basic
+    credentials or any ``httpx.Auth`` (a token flow).
     """
     if media_type not in _PARTS:
         raise ValueError(f"media_type must be one of {', '.join(_PARTS)}, not {media_type!r}")

@@ -213,10 +213,13 @@ class Registry:
 
 
 @contextmanager
-def docker_registry(*, htpasswd_users: Mapping[str, str] | None = None) -> Iterator[Registry]:
+def docker_registry(
+    *, htpasswd_users: Mapping[str, str] | None = None, token_auth: Mapping[str, str] | None = None
+) -> Iterator[Registry]:
     """``docker-registry serve`` on a free loopback port with a temporary filesystem storage
-    (deletes enabled); with ``htpasswd_users`` it requires Basic auth (bcrypt htpasswd).
-    Ready once ``GET /v2/`` answers."""
+    (deletes enabled); with ``htpasswd_users`` it requires Basic auth (bcrypt htpasswd); with
+    ``token_auth`` (the registry's ``auth.token`` settings: ``realm``, ``service``, ``issuer``,
+    ``rootcertbundle``) it requires bearer tokens from that realm. Ready once ``GET /v2/`` answers."""
     binary = require_binary("docker-registry")
     users = dict(htpasswd_users or {})
     with tempfile.TemporaryDirectory(prefix="pkglist-registry-") as tmp:
@@ -235,6 +238,8 @@ def docker_registry(*, htpasswd_users: Mapping[str, str] | None = None) -> Itera
             if users:
                 (root / "htpasswd").write_text(_htpasswd(users))
                 config["auth"] = {"htpasswd": {"realm": "pkglist-test", "path": str(root / "htpasswd")}}
+            elif token_auth:
+                config["auth"] = {"token": dict(token_auth)}
             # JSON is YAML: the registry reads it as its YAML configuration.
             (root / "config.yml").write_text(json.dumps(config, indent=2))
             return [binary, "serve", str(root / "config.yml")]

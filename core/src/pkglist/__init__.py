@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "derive_request": "_paging",
     "join_url": "_urls",
     "quote_segment": "_urls",
+    "check_base_url": "_urls",
     # plugins
     "hookimpl": "_hookspecs",
     "hookspec": "_hookspecs",
@@ -189,6 +190,7 @@ if TYPE_CHECKING:
         query_options as query_options,
     )
     from ._urls import (
+        check_base_url as check_base_url,
         join_url as join_url,
         quote_segment as quote_segment,
     )

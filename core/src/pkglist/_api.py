@@ -91,7 +91,9 @@ def prepare(
         # A server may ignore a pushed parameter: the engine can neither shrink pages to the
         # limit nor stop at it; the limit counts packages after filtering (in _batches).
         options = attrs.evolve(options, limit=None)
-    settings = Settings(where=where, base_url=options.base_url, credentials=credentials, environ=environ)
+    settings = Settings(
+        where=where, base_url=options.base_url, credentials=credentials, environ=environ, query=query
+    )
     if options.emulate:
         emulator = chosen.emulator()
         if emulator is None:

@@ -41,7 +41,7 @@ from ._errors import (
     StrictError,
 )
 from ._http import OriginAuth, error_for_status
-from ._limiter import CAP, Adaptive, Fixed, Limit
+from ._limiter import CAP, INITIAL, Adaptive, Fixed, Limit
 from ._model import Package, Page
 from ._options import ListOptions
 from ._paging import BadPageError, InvalidJSONError, derive_request
@@ -148,6 +148,8 @@ class _Runner:
         )
         self.warned: list[str] = []
         self.requests = 0
+        #: Sub-request exchanges of expanded pages in flight at once (adaptive: the limiter's start).
+        self._slots = asyncio.Semaphore(options.concurrency or INITIAL)
         #: Whether the page just consumed says the listing goes on (decided by the state).
         self.go_on = False
         self.hook = hook = call.manager.hook
@@ -170,7 +172,7 @@ class _Runner:
                     state.page_started(page, position)
                     self._emit()
                     new = 0
-                    items = page.items
+                    items = page.listed
                     for start in range(0, len(items), BATCH_SIZE):
                         batch = state.admit(
                             self._packages(items[start : start + BATCH_SIZE], position, start)
@@ -424,7 +426,8 @@ class _Runner:
         """
         while True:
             try:
-                return self._paginate(request, response, position)
+                page = self._paginate(request, response, position)
+                break
             except BadPageError as exc:
                 wait = self.policy.wait(attempt, exc)
                 if wait is None:
@@ -432,6 +435,49 @@ class _Runner:
                     raise self._page_error(ProtocolError, position, reason) from None
                 await self._back_off(position, attempt, exc.message, wait, exc)
                 response, attempt = await self._response(request, position, attempt)
+        if page.expand:
+            page = attrs.evolve(page, expanded=await self._expanded(page.expand, position))
+        return page
+
+    # Expansion: a page whose items are the listings of its sub-requests -----------------
+
+    async def _expanded(self, requests: Sequence[httpx.Request], position: int) -> list[Any]:
+        """The items of each sub-request's listing, in the order of ``requests``."""
+        tasks = [asyncio.ensure_future(self._sub_listing(request, position)) for request in requests]
+        try:
+            listings = await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return [item for items in listings for item in items]
+
+    async def _sub_listing(self, request: httpx.Request, position: int) -> list[Any]:
+        """Every item of the listing that starts at ``request``, its pages followed in order
+        under the same guards as the listing's own pages (a state of its own)."""
+        state = ListingState(
+            where=f"{self.where} ({request.url.path})", limit=None, max_pages=self.options.max_pages
+        )
+        items: list[Any] = []
+        number = 0
+        while True:
+            number += 1
+            request = self._same_origin(request, position)
+            state.check_position(number)
+            state.check_link(str(request.url), number)
+            # A slot is held for the exchange only, never while sub-listings of its own run,
+            # so nested expansions cannot starve each other.
+            async with self._slots:
+                response, attempt = await self._response(request, position)
+            page = await self._complete(request, position, response, attempt)
+            state.page_started(page, number)
+            items.extend(page.listed)
+            if not state.follows(page, number):
+                break
+            assert page.next is not None
+            request = page.next
+        self.state.notes.extend(state.notes)
+        return items
 
     async def _back_off(
         self, position: int, attempt: int, failure: str, delay: float, outcome: object

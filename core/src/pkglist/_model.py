@@ -75,6 +75,15 @@ class Page:
     ``exact_totals`` (false where the API's counts are only upper bounds).
     A strategy sets ``next`` whenever a following page *could* be asked for;
     whether the listing goes on is the engine's decision.
+
+    ``expand`` are sub-requests whose listings stand for ``items``: the engine
+    fetches each (concurrently, under the listing's concurrency), pages it
+    through the same paginate hook to its end, and fills ``expanded`` with
+    their items, in the order of ``expand`` (a catalog page expands into one
+    tag listing per repository); the packages come from ``expanded``, while
+    ``items`` and the other signals still decide whether the listing goes on
+    (a page of repositories without tags is not the end). A sub-page may
+    expand in turn.
     """
 
     items: Sequence[Any]
@@ -87,6 +96,13 @@ class Page:
     linked: bool | None = None
     page_size: int | None = None
     exact_totals: bool = True
+    expand: Sequence[httpx.Request] = ()
+    expanded: Sequence[Any] | None = None
+
+    @property
+    def listed(self) -> Sequence[Any]:
+        """The raw items this page contributes: its sub-listings' once expanded, else its own."""
+        return self.items if self.expanded is None else self.expanded
 
     @property
     def addressable(self) -> bool:

@@ -69,12 +69,17 @@ class Lookup:
 @attrs.frozen
 class Credential:
     """A secret the provider needs (``api_key`` -> ``--api-key``), read from the
-    keyword argument, the CLI option or the first environment variable set."""
+    keyword argument, the CLI option or the first environment variable set.
+
+    ``cli=False`` offers no CLI option (a password that must not appear on a
+    command line): the keyword argument and the environment still work.
+    """
 
     name: str
     help: str
     envvars: tuple[str, ...] = ()
     required: bool = True
+    cli: bool = True
 
     @property
     def flag(self) -> str:
@@ -83,12 +88,17 @@ class Credential:
 
 @attrs.frozen
 class Settings:
-    """The connection inputs of one call, before the provider resolves them."""
+    """The connection inputs of one call, before the provider resolves them.
+
+    ``query`` is the call's validated query, for a provider whose query options
+    say where to connect (a registry host, plain HTTP).
+    """
 
     where: str
     base_url: str | None
     credentials: Mapping[str, str | None]
     environ: Mapping[str, str]
+    query: Query | None = None
 
 
 @attrs.frozen(repr=False)

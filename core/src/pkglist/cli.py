@@ -188,6 +188,8 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
                 )
             )
     for credential in provider.credentials:
+        if not credential.cli:
+            continue
         env = f" [env {' / '.join(credential.envvars)}]" if credential.envvars else ""
         params.append(click.Option([credential.flag, credential.name], help=credential.help + env))
     params.extend(_common_options(provider))
@@ -691,8 +693,10 @@ def emulate(
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    no_option = {c.name: c.envvars for c in chosen.credentials if not c.cli and c.envvars}
     credentials = " ".join(
-        f"--{name.replace('_', '-')} {value}" for name, value in emulator.credentials.items()
+        f"{no_option[name][0]}={value}" if name in no_option else f"--{name.replace('_', '-')} {value}"
+        for name, value in emulator.credentials.items()
     )
     click.echo(server.url)
     click.echo(
