@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
@@ -267,3 +268,36 @@ def test_header_counts_must_be_numbers() -> None:
         pkglist.ProtocolError, match="expected a non-negative integer in header X-Total-Pages"
     ):
         paging.paginate(httpx.Request("GET", "https://api.test/x?page=0&size=5"), response)
+
+
+def test_a_normalizer_can_make_a_relative_path_absolute_on_the_listings_origin() -> None:
+    """GitLab's ``web_path`` is relative; ``pkglist.items.absolute_url`` joins it to the base URL."""
+    from pkglist import items as fields
+
+    class PathProvider(ToyProvider):
+        name = "paths"
+
+        def normalize(self, listing: pkglist.Listing, query: Any, raw: Any) -> pkglist.Package:
+            package = super().normalize(listing, query, raw)
+            return attrs.evolve(package, url=fields.absolute_url(f"/{query.team}/{package.name}"))
+
+    class Plugin:
+        @pkglist.hookimpl
+        def pkglist_providers(self) -> list[pkglist.Provider]:
+            return [PathProvider()]
+
+    emulator = ToyEmulator(packages=3)
+    packages = list(
+        pkglist.iter_packages(
+            "paths",
+            "numbered",
+            manager=pkglist.PluginManager.for_testing(Plugin()),
+            base_url="http://emulator.test",
+            api_key=TOY_KEY,
+            team="core",
+            transport=emulator_transport(emulator),
+        )
+    )
+    assert [package.url for package in packages] == [
+        f"http://emulator.test/core/{item['name']}" for item in emulator.items
+    ]

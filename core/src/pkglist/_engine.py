@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import httpx
 
+from . import items as item_fields
 from ._client import Client, logger, origin_text
 from ._errors import (
     InvalidItemError,
@@ -166,16 +167,17 @@ class _Runner:
 
     async def batches(self) -> AsyncGenerator[list[Package], None]:
         state = self.state
+        item_fields.BASE_URL.set(self.call.connection.base_url)  # for normalizers (pkglist.items.base_url)
         try:
             async with contextlib.aclosing(self._pages(await self._first_request())) as pages:
                 async for position, page in pages:
                     state.page_started(page, position)
                     self._emit()
                     new = 0
-                    items = page.listed
-                    for start in range(0, len(items), BATCH_SIZE):
+                    listed = page.listed
+                    for start in range(0, len(listed), BATCH_SIZE):
                         batch = state.admit(
-                            self._packages(items[start : start + BATCH_SIZE], position, start)
+                            self._packages(listed[start : start + BATCH_SIZE], position, start)
                         )
                         new += len(batch)
                         if batch:

@@ -11,7 +11,9 @@ wrong type, so a normalizer built from them never fails with a bare
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
@@ -20,7 +22,9 @@ from ._errors import InvalidItemError
 from .text import shorten
 
 __all__ = [
+    "absolute_url",
     "as_object",
+    "base_url",
     "optional_bool",
     "optional_int",
     "optional_list",
@@ -224,3 +228,39 @@ def _kind(value: object) -> str:
 
 def _preview(value: object, limit: int = 40) -> str:
     return shorten(repr(value), limit)
+
+
+# The listing's base URL, for normalizers --------------------------------------------------------
+
+#: The base URL of the listing being normalized (set by the engine while it runs one).
+BASE_URL: ContextVar[str | None] = ContextVar("pkglist_base_url", default=None)
+
+
+def base_url() -> str:
+    """The base URL of the listing whose items are being normalized.
+
+    >>> token = BASE_URL.set("https://gitlab.example.com/api/v4")
+    >>> base_url()
+    'https://gitlab.example.com/api/v4'
+    >>> BASE_URL.reset(token)
+    """
+    value = BASE_URL.get()
+    if value is None:
+        raise RuntimeError("pkglist.items.base_url() is only known while a listing is normalized")
+    return value
+
+
+def absolute_url(value: str | None) -> str | None:
+    """``value`` (an absolute URL, or a path such as GitLab's ``web_path``) as an absolute URL
+    on the listing's origin; ``None`` stays ``None``.
+
+    >>> token = BASE_URL.set("https://gitlab.example.com/api/v4")
+    >>> absolute_url("/group/project/-/packages/7")
+    'https://gitlab.example.com/group/project/-/packages/7'
+    >>> absolute_url("https://cdn.example.org/x")
+    'https://cdn.example.org/x'
+    >>> BASE_URL.reset(token)
+    """
+    if value is None:
+        return None
+    return urllib.parse.urljoin(base_url(), value)
