@@ -414,3 +414,27 @@ def test_many_skipped_items_are_summed_up_after_the_first_few() -> None:
     messages = [str(warning.message) for warning in caught]
     assert len(messages) == 6
     assert messages[-1] == "toy numbered: 495 more invalid item(s) skipped (500 in all)"
+
+
+def test_rebase_links_keeps_to_the_listings_path() -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={"items": [{"id": "a", "name": "a"}], "links": {"next": "http://other.test/admin/secrets"}},
+        )
+
+    with pytest.raises(pkglist.ProtocolError, match="is not under the listing's '/v1/teams/core/linked'"):
+        list(
+            pkglist.iter_packages(
+                "toy",
+                "linked",
+                manager=MANAGER,
+                base_url="http://toy.test",
+                api_key=TOY_KEY,
+                team="core",
+                rebase_links=True,
+                transport=httpx.MockTransport(handler),
+            )
+        )

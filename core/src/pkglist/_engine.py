@@ -153,6 +153,7 @@ class _Runner:
         self._slots = asyncio.Semaphore(options.concurrency or INITIAL)
         #: Whether the page just consumed says the listing goes on (decided by the state).
         self.go_on = False
+        self.listing_path = "/"
         self.hook = hook = call.manager.hook
         provider, listing, query = call.provider, call.listing, call.query
         self.normalize: Callable[[Any], Any]
@@ -303,6 +304,7 @@ class _Runner:
 
     async def _pages(self, request: httpx.Request) -> AsyncGenerator[tuple[int, Page], None]:
         state = self.state
+        self.listing_path = request.url.path  # a rebased link must stay under it
         position = 1
         state.check_link(str(request.url), position)
         page = await self._fetch(request, position)
@@ -332,6 +334,14 @@ class _Runner:
                 position,
                 f"refusing to follow a next link to another origin ({origin_text(request.url)}); credentials "
                 "stay with the configured origin (--rebase-links follows it on the configured origin)",
+            )
+        listing_path = self.listing_path.rstrip("/")
+        if request.url.path != listing_path and not request.url.path.startswith(listing_path + "/"):
+            raise self._page_error(
+                ProtocolError,
+                position,
+                f"refusing to rebase a next link to another origin ({origin_text(request.url)}): its path "
+                f"{request.url.path!r} is not under the listing's {listing_path!r}",
             )
         return derive_request(
             request, request.url.copy_with(scheme=base.scheme, host=base.host, port=base.port)

@@ -276,7 +276,7 @@ def _common_options(provider: Provider) -> list[click.Option]:
             ["--rebase-links"],
             is_flag=True,
             default=None,
-            help="Follow next links written for another host on the configured base URL's origin.",
+            help="Follow next links written for another host on the configured origin (if under the listing's path).",
         ),
         click.Option(
             ["--strict"],
