@@ -28,7 +28,7 @@ import attrs
 
 import pkglist
 from pkglist import items as fields
-from pkglist.testing import Request, Response
+from pkglist.testing import Request, Response, header_page, link_header
 
 TOY_KEY = "toy-secret-key-123"
 
@@ -219,24 +219,9 @@ class ToyEmulator:
                 cursor = base64.b64encode(json.dumps({"o": position}).encode()).decode()
             return {"items": chunk, "cursor": cursor}
         if style == "headers":  # GitLab's spelling: a bare array, the totals in headers
-            size = int(request.param("per_page", "20") or 20)
-            page = int(request.param("page", "1") or 1)
-            chunk = items[(page - 1) * size : page * size]
-            pages = max(1, -(-len(items) // size))
-            headers = {"X-Total": str(len(items)), "X-Total-Pages": str(pages), "X-Page": str(page)}
-            headers["X-Next-Page"] = str(page + 1) if page < pages else ""
-            return Response.json(chunk, headers=headers)
+            return header_page(request, items, links=False)
         if style == "link-pages":  # GitHub's spelling: a bare array, Link rel="next" and rel="last"
-            size = int(request.param("per_page", "20") or 20)
-            page = int(request.param("page", "1") or 1)
-            chunk = items[(page - 1) * size : page * size]
-            pages = max(1, -(-len(items) // size))
-            links = [f'<{request.path}?per_page={size}&page={pages}>; rel="last"']
-            if page < pages:
-                links.insert(
-                    0, f'<{request.base_url}{request.path}?per_page={size}&page={page + 1}>; rel="next"'
-                )
-            return Response.json(chunk, headers={"Link": ", ".join(links)})
+            return header_page(request, items, totals=False)
         if style == "link-last":  # the OCI spelling: ?n=N&last=ID, a relative rel="next" link only
             size = int(request.param("n", "20") or 20)
             after = request.param("last")
@@ -244,7 +229,7 @@ class ToyEmulator:
             chunk = items[start : start + size]
             headers = {}
             if start + size < len(items):
-                headers["Link"] = f'<{request.path}?n={size}&last={chunk[-1]["id"]}>; rel="next"'
+                headers["Link"] = link_header({"next": f"{request.path}?n={size}&last={chunk[-1]['id']}"})
             return Response.json({"items": chunk}, headers=headers)
         return Response.json({"error": {"message": f"unknown listing {style}"}}, status=404)
 
