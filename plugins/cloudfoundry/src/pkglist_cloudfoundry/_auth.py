@@ -70,7 +70,9 @@ class CloudFoundryAuth(httpx.Auth):
         self._provider = provider
         self._listing = listing
         self._thread_lock = threading.Lock()
-        self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        # One listing runs on one event loop (the sync API too, on its own thread), and an
+        # asyncio.Lock binds to the loop that first waits on it.
+        self._refreshing = asyncio.Lock()
         self._failure: pkglist.AuthError | None = None
         #: How many times the token was refreshed (for tests and debugging).
         self.refreshes = 0
@@ -108,7 +110,7 @@ class CloudFoundryAuth(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._token is None:
-            async with self._async_lock():
+            async with self._refreshing:
                 if self._token is None:
                     self._raise_earlier_failure()
                     answer = yield self._refresh_request()
@@ -119,7 +121,7 @@ class CloudFoundryAuth(httpx.Auth):
         await response.aread()
         if not (self.can_refresh and is_expired_token(response)):
             return
-        async with self._async_lock():
+        async with self._refreshing:
             if self._token == used:
                 self._raise_earlier_failure()
                 answer = yield self._refresh_request()
@@ -135,14 +137,6 @@ class CloudFoundryAuth(httpx.Auth):
         assert token is not None  # the flows get one first
         request.headers["Authorization"] = f"bearer {token}"
         return token
-
-    def _async_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._async_locks.get(loop)
-        if lock is None:
-            self._async_locks = {loop: asyncio.Lock()}  # forget locks of closed loops
-            lock = self._async_locks[loop]
-        return lock
 
     def _raise_earlier_failure(self) -> None:
         if self._failure is not None:
