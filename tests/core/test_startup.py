@@ -64,7 +64,7 @@ def test_help_imports_no_plugin_and_nothing_a_listing_needs(tmp_path: Path) -> N
     modules, out = imported_by(tmp_path, "--help")
     assert not modules & (PLUGINS | HEAVY)
     assert "pkglist._plugins" not in modules
-    assert "Providers:\n  cloudfoundry, harness, metabind\n" in out
+    assert "Providers:\n  cloudfoundry, harness, metabind, oci\n" in out
 
 
 def test_a_provider_s_help_imports_its_plugin_alone(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_providers_loads_every_plugin(tmp_path: Path) -> None:
 
 def test_the_selection_variables_and_no_plugins_shape_the_help(tmp_path: Path) -> None:
     _, out = imported_by(tmp_path, "--help", env={"PKGLIST_DISABLE_PLUGINS": "pkglist-harness"})
-    assert "Providers:\n  cloudfoundry, metabind\n" in out
+    assert "Providers:\n  cloudfoundry, metabind, oci\n" in out
     _, out = imported_by(tmp_path, "--help", env={"PKGLIST_LOAD_PLUGINS": "pkglist_metabind"})
     assert "Providers:\n  metabind\n" in out
     _, out = imported_by(tmp_path, "--no-plugins", "--help")
@@ -95,7 +95,8 @@ def test_the_selection_variables_and_no_plugins_shape_the_help(tmp_path: Path) -
     blocked = run_pkglist("harness", "packages", "--help", env={"PKGLIST_DISABLE_PLUGINS": "pkglist-harness"})
     assert blocked.returncode == 2
     assert (
-        blocked.stderr == "pkglist: error: unknown provider 'harness' (available: cloudfoundry, metabind)\n"
+        blocked.stderr
+        == "pkglist: error: unknown provider 'harness' (available: cloudfoundry, metabind, oci)\n"
     )
 
 
@@ -155,6 +156,7 @@ def test_completion_of_providers_listings_emulate_and_ca_bundle() -> None:
         "plain,cloudfoundry",
         "plain,harness",
         "plain,metabind",
+        "plain,oci",
     ]
     assert complete("emulate", "me").stdout.splitlines() == ["plain,metabind"]
     assert complete("harness", "packages", "--ca-bundle", "/etc/ss").stdout.splitlines() == ["file,/etc/ss"]

@@ -29,6 +29,7 @@ class _OciContract(ProviderContract[OciEmulator]):
 
 class TestImagesWithTokens(_OciContract):
     listing = "images"
+    one_package_per_item = False  # a catalog page expands into its repositories' tags
 
     def make_emulator(self, size: int) -> OciEmulator:
         return self.emulator_for(_spread(size))

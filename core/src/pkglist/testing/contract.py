@@ -31,7 +31,7 @@ agree, that injected faults are survived, that a wrong credential is an
 and that every record is valid. Every listing runs ``strict``: a provider whose
 signals disagree or whose announced total is not what was listed fails. It
 also checks what is asked: the page size reaches the server under the
-strategy's ``size_param``, and no page is asked for twice or past the end.
+strategy's ``size_param``, and no page is asked for past the end.
 """
 
 from __future__ import annotations
@@ -79,6 +79,9 @@ class ProviderContract(Generic[E]):
     page_size: ClassVar[int] = 3
     #: The size of the "many pages" data set.
     many: ClassVar[int] = 25
+    #: Whether each item the pages list is one package (false when a page expands into
+    #: sub-listings): then the number of pages follows from the number of packages.
+    one_package_per_item: ClassVar[bool] = True
     #: The plugin manager to list through; ``None`` means the installed plugins.
     manager: ClassVar[PluginManager | None] = None
 
@@ -243,16 +246,18 @@ class ProviderContract(Generic[E]):
         assert {tuple(query[size_param]) for query in asked} == {(str(page_size),)}
 
     @pytest.mark.parametrize("page_size", [2, 5])
-    def test_no_page_is_asked_for_twice_or_past_the_end(
+    def test_no_page_is_asked_for_past_the_end(
         self, many_world: tuple[EmulatorServer, E], page_size: int
     ) -> None:
+        if not self.one_package_per_item:
+            pytest.skip("the listing's pages expand: their count does not follow from the packages'")
         server, emulator = many_world
         self.list_packages(server, emulator, page_size=page_size, concurrency=1)
         asked = self.page_requests(server)
         pages = -(-self.many // page_size)
-        assert pages <= len(asked) <= pages + 1, f"{len(asked)} page requests for {pages} pages"
-        queries = [tuple(sorted((key, tuple(values)) for key, values in query.items())) for query in asked]
-        assert len(set(queries)) == len(queries), "the same page was asked for twice"
+        # Distinct pages: an auth flow may send a request twice (a 401 challenge, then the token).
+        distinct = {tuple(sorted((key, tuple(values)) for key, values in query.items())) for query in asked}
+        assert pages <= len(distinct) <= pages + 1, f"{len(distinct)} pages asked for, {pages} exist"
 
     def test_raw_keeps_the_provider_item(self, many_world: tuple[EmulatorServer, E]) -> None:
         server, emulator = many_world

@@ -22,16 +22,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 import pkglist
 from pkglist import items as fields
 from pkglist.text import one_line
 
-from ._auth import RegistryAuth
 from ._credentials import RegistryLogin, find_login
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._emulator import OciEmulator
 
 __all__ = ["MANIFEST_ACCEPT", "ImagesQuery", "OciProvider", "RepositoriesQuery", "TagsQuery"]
@@ -186,6 +186,10 @@ class OciProvider(pkglist.Provider):
     # Connection -------------------------------------------------------------------------
 
     def connect(self, settings: pkglist.Settings) -> pkglist.Connection:
+        import httpx  # here, not at import: listing the providers must not pay for httpx
+
+        from ._auth import RegistryAuth
+
         query = settings.query if isinstance(settings.query, _RegistryQuery) else None
         base_url = self._base_url(settings, query)
         host = httpx.URL(base_url).netloc.decode("ascii")
@@ -248,6 +252,8 @@ class OciProvider(pkglist.Provider):
     def list_request(
         self, listing: pkglist.Listing, query: pkglist.Query, base_url: str, page_size: int
     ) -> httpx.Request:
+        import httpx
+
         if isinstance(query, TagsQuery):
             request = _tags_request(base_url, query.repository, page_size)
         elif isinstance(query, ImagesQuery) and query.repository:
@@ -357,6 +363,8 @@ def _tags_request(base_url: str, repository: str, page_size: int) -> httpx.Reque
 
 
 def _manifest_request(tags_request: httpx.Request, repository: str, tag: str) -> httpx.Request:
+    import httpx
+
     base = _base_of(tags_request)
     url = pkglist.join_url(
         base, f"/v2/{_quote_name(repository)}/manifests/{urllib.parse.quote(tag, safe='')}"
