@@ -7,8 +7,9 @@ pages never leaves the window half empty), and hands the responses over in
 page order. Pages fetched ahead of their turn wait undecoded, at most a
 window's worth. Without a known last page every request past the end is
 wasted, so the window starts small and doubles with each page the listing
-proves to have (a listing of 1-3 pages sends at most 2 requests past its
-end); with a known last page it goes straight to the limit.
+proves to have, up to 8 (a listing of 1-3 pages sends at most 2 requests past
+its end, a longer one at most 8); with a known last page it goes straight to
+the limit.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from typing import Generic, TypeVar
 
 from ._limiter import Limit
 
-__all__ = ["Pipeline"]
+__all__ = ["SPECULATIVE_DOUBLINGS", "Pipeline"]
 
 T = TypeVar("T")
+#: Without a known last page the window doubles from 1 at most this often: at most 8 requests
+#: ever go past the end, however many the server could take (they would all be wasted).
+SPECULATIVE_DOUBLINGS = 3
 
 
 class Pipeline(Generic[T]):
@@ -81,7 +85,7 @@ class Pipeline(Generic[T]):
     def _window(self) -> int:
         window = self._limit.limit
         if self._bound is None:  # past the last page known to exist, every request may be wasted
-            window = min(window, 2 ** min(self._proven - 1, 6))
+            window = min(window, 2 ** min(self._proven - 1, SPECULATIVE_DOUBLINGS))
         return max(1, window)
 
     def _may_send(self) -> bool:
