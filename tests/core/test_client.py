@@ -260,7 +260,7 @@ def test_no_reference_cycle_keeps_a_page_alive() -> None:
         async with Client(
             base_url=url, auth=httpx.Auth(), concurrency=1, timeout=5, max_body_bytes=1 << 20
         ) as client:
-            client._client.event_hooks["response"].append(remember)
+            client._pools[0].event_hooks["response"].append(remember)
             for _ in range(3):
                 page = await client.send(httpx.Request("GET", url))
                 assert page.json() == BODY

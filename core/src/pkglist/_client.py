@@ -41,6 +41,8 @@ logger = logging.getLogger("pkglist")
 
 USER_AGENT = "pkglist"
 MAX_REDIRECTS = 5
+#: Connections per httpx pool (see Client.__init__).
+POOL_CONNECTIONS = 8
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 #: Headers that describe the bytes on the wire, not the decoded body a page holds.
@@ -88,27 +90,39 @@ class Client:
         self.max_body_bytes = max_body_bytes
         #: Every credential value sent so far (a refreshed token included), for redaction.
         self.secrets: set[str] = {secret for secret in secrets if secret}
-        self._client = httpx.AsyncClient(
-            auth=auth,
-            headers={"user-agent": USER_AGENT, "accept": "application/json"},
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            verify=ssl_context(ca_bundle if verifying else None, verifying),
-            transport=transport,
-            follow_redirects=False,
-            event_hooks={"request": [self._on_request], "response": [self._on_response]},
-        )
+        # httpx's pool scans all its connections for every request it places, so its CPU per
+        # request grows with the pool: many requests in flight go to a few small pools instead
+        # (each request to the least busy one), as many as the concurrency needs.
+        pools = 1 if transport is not None else -(-concurrency // POOL_CONNECTIONS)
+        size = min(concurrency, POOL_CONNECTIONS) if pools > 1 else concurrency
+        context = ssl_context(ca_bundle if verifying else None, verifying)
+        self._pools = [
+            httpx.AsyncClient(
+                auth=auth,
+                headers={"user-agent": USER_AGENT, "accept": "application/json"},
+                timeout=timeout,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                verify=context,
+                transport=transport,
+                follow_redirects=False,
+                event_hooks={"request": [self._on_request], "response": [self._on_response]},
+            )
+            for _ in range(pools)
+        ]
+        self._busy = [0] * pools
         # httpx applies its default headers (Accept-Encoding among them) when it
         # builds a request; providers build their own, so they are added in send().
-        self._headers = list(self._client.headers.items())
+        self._headers = list(self._pools[0].headers.items())
         self._timeouts = httpx.Timeout(timeout).as_dict()
 
     async def __aenter__(self) -> Client:
-        await self._client.__aenter__()
+        for pool in self._pools:
+            await pool.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.aclose()
+        for pool in self._pools:
+            await pool.aclose()
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """The response to ``request`` with its body read and decoded, redirects followed.
@@ -162,21 +176,13 @@ class Client:
             request.headers.setdefault(name, value)
         request.extensions.setdefault("timeout", self._timeouts)
         started = time.perf_counter()
-        streamed = await self._client.send(request, stream=True)
-        chunks: list[bytes] = []
-        size = 0
+        index = self._busy.index(min(self._busy))  # the least busy pool, until the body is read
+        self._busy[index] += 1
         try:
-            async for chunk in streamed.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise BodyTooLargeError(
-                        f"response body larger than {self.max_body_bytes} bytes "
-                        "(raise the cap with --max-page-bytes / max_page_bytes)"
-                    )
-                chunks.append(chunk)
+            streamed = await self._pools[index].send(request, stream=True)
+            chunks = await self._body(streamed)
         finally:
-            await streamed.aclose()
-            streamed.stream = httpx.ByteStream(b"")  # cut the response <-> stream cycle
+            self._busy[index] -= 1
         headers = [
             (name, value) for name, value in streamed.headers.multi_items() if name not in _WIRE_HEADERS
         ]
@@ -193,6 +199,24 @@ class Client:
         )
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
         return response
+
+    async def _body(self, streamed: httpx.Response) -> list[bytes]:
+        """The decoded body, read whole under the cap; the response is closed after."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in streamed.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise BodyTooLargeError(
+                        f"response body larger than {self.max_body_bytes} bytes "
+                        "(raise the cap with --max-page-bytes / max_page_bytes)"
+                    )
+                chunks.append(chunk)
+        finally:
+            await streamed.aclose()
+            streamed.stream = httpx.ByteStream(b"")  # cut the response <-> stream cycle
+        return chunks
 
     # Every exchange passes these hooks, those of an auth flow (a token refresh) included.
 

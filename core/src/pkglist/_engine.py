@@ -154,6 +154,8 @@ class _Runner:
         #: Whether the page just consumed says the listing goes on (decided by the state).
         self.go_on = False
         self.listing_path = "/"
+        #: The largest page body seen, to bound what pages fetched ahead may hold.
+        self.page_bytes = 0
         self.hook = hook = call.manager.hook
         provider, listing, query = call.provider, call.listing, call.query
         self.normalize: Callable[[Any], Any]
@@ -382,6 +384,7 @@ class _Runner:
             bound=bound,
             wanted=self.state.wanted_pages(self.page_size),
             cap=cap_of(first_number),
+            page_bytes=lambda: self.page_bytes,
         )
         try:
             while (got := await ahead.next()) is not None:
@@ -439,6 +442,7 @@ class _Runner:
         while True:
             try:
                 page = self._paginate(request, response, position)
+                self.page_bytes = max(self.page_bytes, len(response.content))
                 break
             except BadPageError as exc:
                 wait = self.policy.wait(attempt, exc)

@@ -27,6 +27,9 @@ T = TypeVar("T")
 #: Without a known last page the window doubles from 1 at most this often: at most 8 requests
 #: ever go past the end, however many the server could take (they would all be wasted).
 SPECULATIVE_DOUBLINGS = 3
+#: The bytes the pages fetched ahead may hold at once (judged by the size of the pages so far):
+#: a wide window of large pages would otherwise make memory grow with the concurrency.
+AHEAD_BYTES = 16 * 1024 * 1024
 
 
 class Pipeline(Generic[T]):
@@ -46,6 +49,7 @@ class Pipeline(Generic[T]):
         bound: int | None,
         wanted: int | None,
         cap: int,
+        page_bytes: Callable[[], int] = lambda: 0,
     ) -> None:
         self._fetch = fetch
         self._limit = limit
@@ -54,6 +58,7 @@ class Pipeline(Generic[T]):
         self._bound = bound
         self._wanted = wanted
         self._cap = cap
+        self._page_bytes = page_bytes
         self._proven = 1  # pages known to exist (the first one): the speculative window
         self._pending: deque[tuple[int, asyncio.Future[T]]] = deque()
         self._closed = False
@@ -99,9 +104,12 @@ class Pipeline(Generic[T]):
         window = self._window()
         if self.in_flight >= window:
             return False
+        pending = len(self._pending)
+        if pending >= max(2, AHEAD_BYTES // max(1, self._page_bytes())):
+            return False  # bounded memory, whatever the window
         if self._bound is None:
-            return len(self._pending) < window  # waiting pages count: at most a window past the end
-        return len(self._pending) < 2 * window  # bounded memory: at most a window waiting
+            return pending < window  # waiting pages count: at most a window past the end
+        return pending < 2 * window  # at most a window waiting beside a window in flight
 
     def _fill(self) -> None:
         while self._may_send():
