@@ -29,7 +29,7 @@ T = TypeVar("T")
 SPECULATIVE_DOUBLINGS = 3
 #: The bytes the pages fetched ahead may hold at once (judged by the size of the pages so far):
 #: a wide window of large pages would otherwise make memory grow with the concurrency.
-AHEAD_BYTES = 16 * 1024 * 1024
+AHEAD_BYTES = 8 * 1024 * 1024
 
 
 class Pipeline(Generic[T]):
