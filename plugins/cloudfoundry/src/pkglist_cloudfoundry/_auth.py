@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 import pkglist
+from pkglist.text import redact, shorten
 
 __all__ = ["CloudFoundryAuth", "is_expired_token"]
 
@@ -199,8 +200,5 @@ class CloudFoundryAuth(httpx.Auth):
 
     def _redact(self, text: str) -> str:
         # UAA quotes the rejected refresh token in some messages.
-        for secret in (self._refresh_token, self._token):
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        text = " ".join(text.split())
-        return text if len(text) <= 200 else text[:199] + "…"
+        text = redact(text, (self._refresh_token or "", self._token or ""))
+        return shorten(" ".join(text.split()), 200)

@@ -20,6 +20,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pkglist.text import shorten
+
 if TYPE_CHECKING:
     import httpx
 
@@ -128,4 +130,4 @@ def _with_details(detail: str | None, body: Any) -> str | None:
         return detail
     text = ", ".join(parts)
     text = f"{detail} ({text})" if detail else text
-    return text if len(text) <= 400 else text[:399] + "…"
+    return shorten(text, 400)

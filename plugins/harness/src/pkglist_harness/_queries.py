@@ -21,6 +21,7 @@ import attrs
 
 import pkglist
 from pkglist import UsageError
+from pkglist.text import shorten
 
 __all__ = [
     "ARTIFACT_SORT_FIELDS",
@@ -46,7 +47,7 @@ def check_segment(value: str, what: str = "identifier") -> None:
     if not value:
         raise ValueError(f"empty {what}")
     if not _SEGMENT.fullmatch(value):
-        shown = value if len(value) <= 40 else value[:39] + "…"
+        shown = shorten(value, 40)
         raise ValueError(
             f"{what} {shown!r} must be 1-128 characters from A-Z a-z 0-9 _ - . $ and not start with a dot"
         )

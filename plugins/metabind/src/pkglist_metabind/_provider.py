@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 import pkglist
+from pkglist.text import one_line
 
 from ._normalize import normalize_package
 
@@ -212,5 +213,4 @@ def _error_text(error: Mapping[str, Any], limit: int = 300) -> str | None:
         ]
         if shown:
             text += " (" + ", ".join(shown[:4]) + ")"
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)
