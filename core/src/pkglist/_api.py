@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import difflib
 import os
-import threading
-from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -24,6 +23,7 @@ from ._model import Package
 from ._options import ListOptions
 from ._plugins import PluginManager, get_plugin_manager
 from ._provider import Connection, Settings
+from ._pump import Pump
 from ._pushdown import Plan, plan
 from ._query import build_query, query_options
 
@@ -246,78 +246,12 @@ def iter_packages(
 
 
 def _drive(batches: AsyncGenerator[list[Package], None]) -> Iterator[Package]:
-    """Run the engine on an event loop in a thread of its own and hand its batches over.
-
-    The loop keeps running while the caller works on a batch, so requests in
-    flight finish (and time out) on their own clock, not only inside ``next()``.
-    At most ``_HANDOFF_BATCHES`` batches wait; then the engine waits for the caller.
-    The same path serves a caller whose thread already runs a loop (a notebook).
-    """
-    pump: _Pump[Package] = _Pump(batches)
+    """Run the engine on an event loop in a thread of its own (see :class:`Pump`) and hand
+    its batches over. The same path serves a caller whose thread already runs a loop (a
+    notebook)."""
+    pump: Pump[Package] = Pump(batches)
     try:
         while (batch := pump.get()) is not None:
             yield from batch
     finally:
         pump.close()
-
-
-_HANDOFF_BATCHES = 2
-
-
-class _Pump(Generic[Item]):
-    """The engine's event loop thread and the bounded queue it fills with batches of items."""
-
-    def __init__(self, batches: AsyncGenerator[list[Item], None]) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name="pkglist-engine", daemon=True)
-        self._thread.start()
-        self._handoff: asyncio.Queue[list[Item] | BaseException | None] = asyncio.Queue(_HANDOFF_BATCHES)
-        self._task = self._call(self._start(batches))
-
-    def _run_loop(self) -> None:
-        try:
-            self._loop.run_forever()
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-        finally:
-            self._loop.close()
-
-    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the engine's loop and wait for its result on this thread."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    async def _start(self, batches: AsyncGenerator[list[Item], None]) -> asyncio.Task[None]:
-        return asyncio.create_task(self._fill(batches))
-
-    async def _fill(self, batches: AsyncGenerator[list[Item], None]) -> None:
-        try:
-            async with contextlib.aclosing(batches):
-                async for batch in batches:
-                    await self._handoff.put(batch)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
-            await self._handoff.put(exc)
-        else:
-            await self._handoff.put(None)
-
-    def get(self) -> list[Item] | None:
-        """The next batch, ``None`` at the end; the engine's exception is raised here."""
-        item = self._call(self._handoff.get())
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        """Stop the engine (closing its connections), the loop and the thread."""
-        if self._loop.is_closed():
-            return
-        try:
-            self._call(self._stop())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-
-    async def _stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task

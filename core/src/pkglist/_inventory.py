@@ -57,12 +57,13 @@ from typing import IO, Any
 
 import attrs
 
-from ._api import Prepared, _batches, _Pump, prepare
+from ._api import Prepared, _batches, prepare
 from ._errors import PkglistError, UsageError
 from ._model import Package
 from ._options import ListOptions
 from ._plugins import PluginManager, get_plugin_manager
 from ._provider import Provider
+from ._pump import Pump
 from ._query import _coerce, query_options
 from .text import describe_error, one_line
 
@@ -659,7 +660,7 @@ class Inventory:
         return self._inner.report
 
     def _iterate(self) -> Generator[InventoryRecord, None, None]:
-        pump: _Pump[InventoryRecord] = _Pump(_listed(self._inner))
+        pump: Pump[InventoryRecord] = Pump(_listed(self._inner))
         try:
             while (records := pump.get()) is not None:
                 yield from records
