@@ -92,7 +92,7 @@ def harness_pages_async(url: str, api_key: str, account: str, size: int) -> int:
 
 
 def cf_naive_concurrent(url: str, token: str, path: str, per_page: int, pages: int, concurrency: int) -> int:
-    """Eight workers fetching pages by number, retrying a 429 after its Retry-After: no pacing."""
+    """``concurrency`` workers fetching pages by number, retrying a 429 after its Retry-After: no pacing."""
     headers = {"Authorization": f"bearer {token}"}
 
     async def main() -> int:

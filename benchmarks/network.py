@@ -103,11 +103,16 @@ def capacity(settings: Settings) -> Outcome:
                 runs.append(float(result["seconds"]))
                 cpu.append(float(result["cpu"]) / max(1, requests))
             figures[label] = (Runs(tuple(runs)), statistics.median(cpu))
+        floor, floor_cpu = _bare_httpx_at(k, emulator, latency, pages, per_page, settings)
         adaptive, adaptive_cpu = figures["adaptive"]
         fixed, fixed_cpu = figures["fixed 8"]
         lines.append(
             f"K={k:<3} ideal {ideal:.2f} s | adaptive {adaptive.show()} ({adaptive_cpu * 1000:.2f} ms CPU/request)"
             f" | fixed 8 {fixed.show()} ({fixed_cpu * 1000:.2f} ms CPU/request)"
+        )
+        lines.append(
+            f"      floor: bare httpx.AsyncClient, K in flight, {floor.show()} ({floor_cpu * 1000:.2f} ms CPU/request)"
+            f" = {floor.median / ideal:.2f}x ideal; adaptive / floor {adaptive.median / floor.median:.2f}"
         )
         checks.append(Check(f"K={k}: adaptive time / ideal", adaptive.median / ideal, "<=", bound))
     throttled_share = []
@@ -124,6 +129,29 @@ def capacity(settings: Settings) -> Outcome:
     lines.append(f"K=16 with a 429 above 32 at the server: {share * 100:.1f}% of requests answered 429")
     checks.append(Check("K=16, 429 above 32: share of requests answered 429 (%)", share * 100, "<=", 2))
     return Outcome(lines=tuple(lines), checks=tuple(checks))
+
+
+def _bare_httpx_at(
+    k: int, emulator: CloudFoundryEmulator, latency: float, pages: int, per_page: int, settings: Settings
+) -> tuple[Runs, float]:
+    """What this machine allows: a bare httpx client with exactly K requests in flight, pages by
+    number (no speculation, no limiter), against the same server."""
+    runs, cpu = [], []
+    for _ in range(settings.runs):
+        with serve(emulator, latency=latency, capacity=k) as server:
+            result = client(
+                "cf-naive-concurrent",
+                url=server.url,
+                token=ACCESS_TOKEN,
+                path=APP_PACKAGES,
+                per_page=per_page,
+                pages=pages,
+                concurrency=k,
+            )
+            requests = len(server.requests)
+        runs.append(float(result["seconds"]))
+        cpu.append(float(result["cpu"]) / max(1, requests))
+    return Runs(tuple(runs)), statistics.median(cpu)
 
 
 # 9 ------------------------------------------------------------------------------------
