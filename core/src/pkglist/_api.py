@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import os
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from ._provider import Connection, Settings
 from ._pump import Pump
 from ._pushdown import Plan, plan
 from ._query import build_query, query_options
+from .text import closest
 
 __all__ = ["Prepared", "aiter_packages", "iter_packages", "prepare"]
 
@@ -71,8 +71,8 @@ def prepare(
             query_values[name] = value
         else:
             known = [*_OPTION_NAMES, *credential_names, *query_names]
-            hint = difflib.get_close_matches(name, known, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            hint = closest(name, known)
+            suggestion = f" (did you mean {hint!r}?)" if hint else ""
             raise UsageError(f"{where}: unknown option {name!r}{suggestion}")
     options = ListOptions.from_values(common, where=where)
     if options.page_size is not None and options.page_size > chosen_listing.max_page_size:

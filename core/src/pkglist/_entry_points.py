@@ -18,6 +18,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "NAME",
     "canonical_name",
+    "distribution",
     "distribution_key",
     "name_set",
     "offered_names",
@@ -39,8 +40,17 @@ def name_set(value: str) -> set[str]:
 
 
 def distribution_key(entry_point: EntryPoint) -> str:
+    return canonical_name(distribution(entry_point)[0])
+
+
+def distribution(entry_point: EntryPoint) -> tuple[str, str]:
+    """The name and version of the distribution that declares ``entry_point``. Its metadata is
+    read once: each ``Distribution.name`` or ``.version`` parses the whole METADATA file again."""
     dist = entry_point.dist
-    return canonical_name(dist.name if dist is not None else entry_point.name)
+    if dist is None:
+        return entry_point.name, ""
+    metadata = dist.metadata
+    return metadata["Name"], metadata["Version"]
 
 
 def _selected_names(environ: Mapping[str, str]) -> set[str]:

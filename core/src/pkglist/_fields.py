@@ -6,13 +6,13 @@ so readers take it beside the package (``None`` outside an inventory).
 
 from __future__ import annotations
 
-import difflib
 import operator
 from collections.abc import Callable
 from typing import Any
 
 from ._errors import UsageError
 from ._model import PACKAGE_FIELDS, Package
+from .text import closest
 
 __all__ = ["DATETIME_FIELDS", "RECORD_FIELDS", "Reader", "check_field", "reader"]
 
@@ -30,8 +30,8 @@ def check_field(name: str, *, where: str, fields: tuple[str, ...] = RECORD_FIELD
     """``name`` if it names a field of ``fields`` or ``extra.<key>``, else a one-line :class:`UsageError`."""
     if name in fields or (name.startswith("extra.") and len(name) > len("extra.")):
         return name
-    hint = difflib.get_close_matches(name, fields, n=1, cutoff=0.5)
-    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    hint = closest(name, fields, cutoff=0.5)
+    suggestion = f"; did you mean {hint!r}?" if hint else ""
     known = ", ".join(fields)
     raise UsageError(f"{where}: unknown field {name!r}{suggestion} (fields: {known}, extra.<key>)")
 

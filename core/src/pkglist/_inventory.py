@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import os
 import pickle
 import re
@@ -65,7 +64,7 @@ from ._plugins import PluginManager, get_plugin_manager
 from ._provider import Provider
 from ._pump import Pump
 from ._query import _coerce, query_options
-from .text import describe_error, one_line
+from .text import closest, describe_error, one_line
 
 __all__ = [
     "AsyncInventory",
@@ -320,8 +319,8 @@ def _conditions(where: str, value: Any) -> list[str]:
 
 
 def _hint(key: str, known: Sequence[str]) -> str:
-    found = difflib.get_close_matches(key, known, n=1)
-    return f" (did you mean {found[0]!r}?)" if found else ""
+    found = closest(key, known)
+    return f" (did you mean {found!r}?)" if found else ""
 
 
 # Reports ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ source too and writes it first, as the ``source`` field.
 from __future__ import annotations
 
 import csv
-import difflib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
@@ -19,6 +18,7 @@ import attrs
 from ._errors import UsageError
 from ._json import encode, encode_joined
 from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
+from .text import closest
 
 __all__ = ["FORMATS", "Writer", "make_writer", "parse_fields", "record"]
 
@@ -44,8 +44,8 @@ def parse_fields(text: str | None, *, sources: bool = False) -> tuple[str, ...] 
     for field in fields:
         if field in allowed or (field.startswith("extra.") and len(field) > 6):
             continue
-        hint = difflib.get_close_matches(field, allowed, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        hint = closest(field, allowed)
+        suggestion = f"; did you mean {hint!r}?" if hint else ""
         known = ", ".join(allowed)
         raise UsageError(f"--fields: unknown field {field!r}{suggestion} (fields: {known}, extra.<key>)")
     return fields

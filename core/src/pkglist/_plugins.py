@@ -27,7 +27,7 @@ from ._entry_points import (
     ENTRY_POINT_GROUP,
     NAME,
     canonical_name,
-    distribution_key,
+    distribution,
     name_set,
     offered_names,
 )
@@ -36,7 +36,7 @@ from ._hookspecs import hookimpl
 from ._options import RESERVED_NAMES
 from ._provider import Credential, Listing, Provider
 from ._query import query_options
-from .text import describe_error, shorten
+from .text import closest, describe_error, shorten
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoints
@@ -150,10 +150,8 @@ class PluginManager:
         found = self._found if only is None else self._found.select(name=only)
         # Sorted by distribution (stable, so sys.path order decides between two copies of one):
         # which of two clashing plugins wins must not depend on where they were installed.
-        for entry_point in sorted(found, key=distribution_key):
-            dist = entry_point.dist
-            name = dist.name if dist is not None else entry_point.name
-            version = dist.version if dist is not None else ""
+        described = [(distribution(entry_point), entry_point) for entry_point in found]
+        for (name, version), entry_point in sorted(described, key=lambda item: canonical_name(item[0][0])):
             key = canonical_name(name)
             if key in self._seen:  # the same distribution twice on sys.path: the first one wins
                 continue
@@ -283,11 +281,10 @@ class PluginManager:
         record = self._providers.get(name)
         if record is not None:
             return record.provider
-        import difflib
 
-        hint = difflib.get_close_matches(name, self._providers, n=1)
+        hint = closest(name, self._providers)
         if hint:
-            raise UsageError(f"unknown provider {name!r}; did you mean {hint[0]!r}?")
+            raise UsageError(f"unknown provider {name!r}; did you mean {hint!r}?")
         available = ", ".join(sorted(self._providers)) or "none installed"
         raise UsageError(f"unknown provider {name!r} (available: {available})")
 

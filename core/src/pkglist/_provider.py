@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -12,6 +11,7 @@ from ._errors import UsageError
 from ._paging import Paging
 from ._query import Query
 from ._urls import check_base_url
+from .text import closest
 
 if TYPE_CHECKING:
     import httpx
@@ -144,8 +144,8 @@ class Provider:
             if listing.name == name:
                 return listing
         names = [listing.name for listing in self.listings]
-        hint = difflib.get_close_matches(name, names, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; choose from {', '.join(names)}"
+        hint = closest(name, names)
+        suggestion = f"; did you mean {hint!r}?" if hint else f"; choose from {', '.join(names)}"
         raise UsageError(f"{self.name}: unknown listing {name!r}{suggestion}")
 
     # Connection --------------------------------------------------------------

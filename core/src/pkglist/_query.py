@@ -17,7 +17,6 @@ default is required.
 
 from __future__ import annotations
 
-import difflib
 import os
 import types
 import typing
@@ -27,6 +26,7 @@ from typing import Any, Literal
 import attrs
 
 from ._errors import PluginError, UsageError
+from .text import closest
 
 __all__ = ["Query", "QueryOption", "build_query", "option", "query_options"]
 
@@ -174,8 +174,8 @@ def build_query(
     unknown = [name for name in values if name not in options]
     if unknown:
         name = unknown[0]
-        hint = difflib.get_close_matches(name, options, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        hint = closest(name, options)
+        suggestion = f" (did you mean {hint!r}?)" if hint else ""
         raise UsageError(f"{where}: unknown option {name!r}{suggestion}")
     kwargs: dict[str, Any] = {}
     for opt in options.values():

@@ -6,13 +6,15 @@
 'two lines'
 >>> redact("token=abc123", ["abc123"])
 'token=[redacted]'
+>>> closest("pakages", ["packages", "versions"])
+'packages'
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["describe_error", "one_line", "redact", "shorten"]
+__all__ = ["closest", "describe_error", "one_line", "redact", "shorten"]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -37,3 +39,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted((secret for secret in secrets if secret), key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text
+
+
+def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice most like ``name`` (for "did you mean"), or ``None`` when none is close."""
+    import difflib  # only on the way to an error message: not at start-up
+
+    found = difflib.get_close_matches(name, list(choices), n=1, cutoff=cutoff)
+    return found[0] if found else None
