@@ -110,7 +110,20 @@ def latency_known_total(settings: Settings) -> Outcome:
                 "pkglist-api", count, provider="cloudfoundry", listing="app-packages", options=options
             ),
         )
-    pages = math.ceil(count / per_page)
+        pages = math.ceil(count / per_page)
+        floor = _repeat(
+            settings,
+            lambda: _timed_client(
+                "cf-naive-concurrent",
+                count,
+                url=server.url,
+                token=ACCESS_TOKEN,
+                path=APP_PACKAGES,
+                per_page=per_page,
+                pages=pages,
+                concurrency=CONCURRENCY,
+            ),
+        )
     ideal = latency * (1 + math.ceil((pages - 1) / CONCURRENCY))
     return Outcome(
         lines=(
@@ -118,6 +131,8 @@ def latency_known_total(settings: Settings) -> Outcome:
             f"baseline (follow next.href, one page at a time)  {baseline.show()}",
             f"pkglist (defaults: adaptive concurrency)         {ours.show()}",
             f"ideal L x (1 + ceil((P-1)/C)), C = 8             {ideal:.2f} s",
+            f"floor: bare httpx, pages by number, C = 8        {floor.show()}"
+            f" = {floor.median / ideal:.2f}x ideal (json only: no Package, no checks)",
         ),
         checks=(
             Check("speed-up over the baseline (x)", baseline.median / ours.median, ">=", 6),

@@ -298,11 +298,9 @@ class PageNumber:
         if self.next_page_header is not None:
             following_number = response.headers.get(self.next_page_header, "").strip()
             linked = bool(following_number) if linked is None else linked or bool(following_number)
-        following = self.request_for(request, number + 1)
-        if href is not None:
-            link = _follow(request, href)
-            if same_origin(link, request):
-                following = link
+        following = None if href is None else _follow(request, href)
+        if following is None or not same_origin(following, request):
+            following = self.request_for(request, number + 1)
         return Page(
             items=items,
             next=following,
