@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "join_url": "_urls",
     "quote_segment": "_urls",
     "check_base_url": "_urls",
+    "origin_of": "_urls",
     # plugins
     "hookimpl": "_hookspecs",
     "hookspec": "_hookspecs",
@@ -192,6 +193,7 @@ if TYPE_CHECKING:
     from ._urls import (
         check_base_url as check_base_url,
         join_url as join_url,
+        origin_of as origin_of,
         quote_segment as quote_segment,
     )
     from .items import (

@@ -10,7 +10,6 @@ whose only content is the request for the app's first packages page.
 from __future__ import annotations
 
 import functools
-import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +107,7 @@ class CloudFoundryProvider(pkglist.Provider):
         base_url = super().connect(checked).base_url
         # The cf login belongs to its own API: never send its token (or trust its
         # settings) to another endpoint.
-        login = config if config and config.target and _origin(config.target) == _origin(base_url) else None
+        login = config if config and config.target and _same_origin(config.target, base_url) else None
         auth, secrets = self._auth(where, explicit_token, login, config, base_url)
         return pkglist.Connection(
             base_url=base_url,
@@ -308,11 +307,10 @@ def _app_packages_request(
 _is_guid = functools.lru_cache(maxsize=64)(is_guid)  # asked once per package, of the same app
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url.strip())
-    scheme = parts.scheme.lower()
+def _same_origin(target: str, base_url: str) -> bool:
+    """Whether the cf CLI's target is the API being listed (a target with a port that is not
+    a number is not)."""
     try:
-        port = parts.port or (443 if scheme == "https" else 80)
+        return pkglist.origin_of(target.strip()) == pkglist.origin_of(base_url)
     except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
+        return False
