@@ -88,12 +88,10 @@ class Limit(Protocol):
         if it were queueing at the server)."""
 
 
-class Fixed:
-    """``limit`` requests in flight, whatever the server does (``--concurrency N``)."""
+class _Counting:
+    """What every limit keeps: the limit, the requests sent and those in flight."""
 
     def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError(f"a limit must be at least 1, not {limit}")
         self._limit = limit
         self._sent = 0
         self._in_flight = 0
@@ -123,6 +121,15 @@ class Fixed:
         self._in_flight -= 1
 
 
+class Fixed(_Counting):
+    """``limit`` requests in flight, whatever the server does (``--concurrency N``)."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"a limit must be at least 1, not {limit}")
+        super().__init__(limit)
+
+
 @attrs.define
 class _Round:
     """The requests sent since the last decision, until the first of them was answered."""
@@ -143,7 +150,7 @@ class _Round:
         return self.total / self.samples
 
 
-class Adaptive:
+class Adaptive(_Counting):
     """A limit that follows the server's capacity (see the module's text for how and why).
 
     ``initial`` is where slow start begins, ``cap`` the most it allows, ``probe_every`` how
@@ -153,8 +160,8 @@ class Adaptive:
     def __init__(self, initial: int = INITIAL, *, cap: int = CAP, probe_every: float = 10.0) -> None:
         if not 1 <= initial <= cap:
             raise ValueError(f"the initial limit must be between 1 and the cap {cap}, not {initial}")
+        super().__init__(initial)
         self._cap = cap
-        self._limit = initial
         self._probe_every = probe_every
         self._slow_start = True
         #: The lowest average latency of a round, the fastest answer, and when the base
@@ -166,22 +173,10 @@ class Adaptive:
         self._probing: int | None = None
         self._capacity = float(initial)
         self._queued = 0.0
-        self._sent = 0
-        self._in_flight = 0
         self._round = _Round(first=1)
 
-    @property
-    def limit(self) -> int:
-        return self._limit
-
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
-
     def sent(self, now: float) -> Token:
-        self._sent += 1
-        self._in_flight += 1
-        token = Token(self._sent, now, self._in_flight)
+        token = super().sent(now)
         round_ = self._round
         if token.number < round_.end:
             round_.outstanding += 1
@@ -197,7 +192,7 @@ class Adaptive:
         failed: bool = False,
         latency: float | None = None,
     ) -> None:
-        self._in_flight -= 1
+        super().answered(token, now, throttled=throttled, failed=failed, latency=latency)
         round_ = self._round
         if token.number < round_.first:
             return  # sent under an earlier limit: already judged
