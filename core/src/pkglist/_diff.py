@@ -34,7 +34,7 @@ from ._errors import UsageError
 from ._fields import RECORD_FIELDS, check_field
 from ._json import encode
 from ._model import format_datetime
-from ._output import FORMATS, _cell, _fit, _printable
+from ._output import FORMATS, _cell, _fit, _printable, unknown_format
 from .items import parse_timestamp
 
 __all__ = [
@@ -412,7 +412,7 @@ def write_differences(differences: Differences, fmt: str, stream: TextIO) -> Non
     changed one ``old`` and ``new`` with the changed fields); csv and table one row per changed
     field (``field``, ``old``, ``new``)."""
     if fmt not in FORMATS:
-        raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+        raise unknown_format(fmt)
     keys = (
         ("source", "provider", "listing", "id") if differences.with_sources else ("provider", "listing", "id")
     )

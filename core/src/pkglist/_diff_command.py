@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import click
 
+from ._command_settings import CONTEXT_SETTINGS, FORMATS
+
 __all__ = ["diff"]
 
-#: The same as ``_output.FORMATS`` (a test holds them equal), not imported from there to keep start-up light.
-_FORMATS = ("table", "json", "jsonl", "csv")
 
-
-@click.command(
-    name="diff", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.command(name="diff", context_settings=CONTEXT_SETTINGS)
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option(
     "-o",
     "--output",
-    type=click.Choice(_FORMATS),
+    type=click.Choice(FORMATS),
     default="table",
     show_default=True,
     help="table for people; json/jsonl one record per package; csv one row per changed field.",

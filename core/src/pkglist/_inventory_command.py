@@ -8,20 +8,17 @@ from typing import Any, TextIO
 
 import click
 
+from ._command_settings import CONTEXT_SETTINGS, FORMATS
+
 __all__ = ["inventory"]
 
-#: The same as ``_output.FORMATS`` (a test holds them equal), not imported from there to keep start-up light.
-_FORMATS = ("table", "json", "jsonl", "csv")
 
-
-@click.command(
-    name="inventory", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.command(name="inventory", context_settings=CONTEXT_SETTINGS)
 @click.argument("path", metavar="[FILE]", required=False)
 @click.option(
     "-o",
     "--output",
-    type=click.Choice(_FORMATS),
+    type=click.Choice(FORMATS),
     default="table",
     show_default=True,
     help="Output format: table for people, json (one array), jsonl, csv; every record has its source.",

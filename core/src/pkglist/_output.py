@@ -15,14 +15,14 @@ from typing import Any, Protocol, TextIO
 
 import attrs
 
+from ._command_settings import FORMATS
 from ._errors import UsageError
 from ._json import encode, encode_joined
 from ._model import PACKAGE_FIELDS, Package, format_datetime, in_utc
 from .text import closest
 
-__all__ = ["FORMATS", "Writer", "make_writer", "parse_fields", "record"]
+__all__ = ["FORMATS", "Writer", "make_writer", "parse_fields", "record", "unknown_format"]
 
-FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FIELDS = ("name", "version", "package_type", "state", "scope", "updated_at")
 
 
@@ -51,6 +51,10 @@ def parse_fields(text: str | None, *, sources: bool = False) -> tuple[str, ...] 
     return fields
 
 
+def unknown_format(fmt: str) -> UsageError:
+    return UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
 def make_writer(
     fmt: str,
     stream: TextIO,
@@ -71,7 +75,7 @@ def make_writer(
         return _Csv(stream, fields or (*first, *_default_fields(raw)))
     if fmt == "table":
         return _Table(stream, fields or (*first, *TABLE_FIELDS), width)
-    raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+    raise unknown_format(fmt)
 
 
 def _default_fields(raw: bool) -> tuple[str, ...]:

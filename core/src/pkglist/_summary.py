@@ -17,7 +17,7 @@ from ._errors import UsageError
 from ._fields import check_field, reader
 from ._json import encode
 from ._model import Package
-from ._output import FORMATS, _cell, _fit, _printable
+from ._output import _cell, _fit, _printable, unknown_format
 
 __all__ = ["DEFAULT_GROUP_BY", "Summary", "SummaryWriter", "parse_group_by", "write_summary"]
 
@@ -125,7 +125,7 @@ def write_summary(
     elif fmt == "table":
         _write_table(rows, keys, stream, terminal_width)
     else:
-        raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+        raise unknown_format(fmt)
     stream.flush()
 
 

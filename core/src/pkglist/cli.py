@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO
 
 import click
 
+from ._command_settings import CONTEXT_SETTINGS, FORMATS
 from ._diff_command import diff as _diff
 from ._entry_points import offered_names
 from ._errors import PkglistError, PkglistWarning, UsageError
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 EXIT_INTERRUPTED = 130
-_CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _manager(ctx: click.Context) -> PluginManager:
@@ -122,7 +122,7 @@ class _RootGroup(click.Group):
             formatter.write_text("(their listings: pkglist PROVIDER --help, or pkglist providers)")
 
 
-@click.group(cls=_RootGroup, context_settings=_CONTEXT)
+@click.group(cls=_RootGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="pkglist", message="pkglist %(version)s")
 @click.option("--debug", is_flag=True, help="Log HTTP exchanges (secrets redacted) and show tracebacks.")
 @click.option(
@@ -151,7 +151,7 @@ def _provider_group(provider: Provider) -> click.Group:
     group = click.Group(
         name=provider.name,
         help=provider.title or f"Listings of the {provider.name} provider.",
-        context_settings=_CONTEXT,
+        context_settings=CONTEXT_SETTINGS,
     )
     for listing in provider.listings:
         group.add_command(_listing_command(provider, listing))
@@ -203,7 +203,7 @@ def _listing_command(provider: Provider, listing: Listing) -> click.Command:
         callback=callback,
         help=listing.help,
         short_help=listing.help.split(". ")[0],
-        context_settings=_CONTEXT,
+        context_settings=CONTEXT_SETTINGS,
     )
 
 
@@ -228,8 +228,6 @@ BYTE_SIZE = _ByteSize()
 
 
 def _common_options(provider: Provider) -> list[click.Option]:
-    from ._diff_command import _FORMATS as FORMATS  # _output's, without importing the writers
-
     base = f" [default {provider.default_base_url}]" if provider.default_base_url else ""
     env = f" [env {' / '.join(provider.base_url_envvars)}]" if provider.base_url_envvars else ""
     return [
