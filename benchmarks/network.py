@@ -11,7 +11,7 @@ from pkglist_cloudfoundry._data import DEMO_APP_GUID
 from pkglist_cloudfoundry._emulator import ACCESS_TOKEN, CloudFoundryEmulator
 
 from ._measure import Runs, client, command, pkglist_command
-from .scenarios import APP_PACKAGES, Check, Outcome, Scenario, Settings, _side_by_side
+from .scenarios import APP_PACKAGES, Check, Outcome, Scenario, Settings, _side_by_side, bare_cf_pages
 
 
 def _cf(url: str, **options: object) -> dict[str, object]:
@@ -139,14 +139,8 @@ def _bare_httpx_at(
     runs, cpu = [], []
     for _ in range(settings.runs):
         with serve(emulator, latency=latency, capacity=k) as server:
-            result = client(
-                "cf-naive-concurrent",
-                url=server.url,
-                token=ACCESS_TOKEN,
-                path=APP_PACKAGES,
-                per_page=per_page,
-                pages=pages,
-                concurrency=k,
+            result = bare_cf_pages(
+                server.url, expected=pages * per_page, per_page=per_page, pages=pages, concurrency=k
             )
             requests = len(server.requests)
         runs.append(float(result["seconds"]))

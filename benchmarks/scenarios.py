@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -80,11 +81,31 @@ def _side_by_side(
     return Runs(tuple(base for base, _ in pairs)), Runs(tuple(own for _, own in pairs))
 
 
-def _timed_client(name: str, expected: int, **arguments: object) -> float:
+def _checked_client(name: str, expected: int, **arguments: object) -> dict[str, Any]:
     result = client(name, **arguments)
     if result["items"] != expected:
         raise RuntimeError(f"{name} listed {result['items']} items, expected {expected}")
-    return float(result["seconds"])
+    return result
+
+
+def _timed_client(name: str, expected: int, **arguments: object) -> float:
+    return float(_checked_client(name, expected, **arguments)["seconds"])
+
+
+def bare_cf_pages(url: str, *, expected: int, per_page: int, pages: int, concurrency: int) -> dict[str, Any]:
+    """A bare ``httpx.AsyncClient`` fetching Cloud Foundry's pages by number, ``concurrency`` in
+    flight, no pacing: the floor of the latency-bound scenarios and the naive client of the
+    rate limit."""
+    return _checked_client(
+        "cf-naive-concurrent",
+        expected,
+        url=url,
+        token=ACCESS_TOKEN,
+        path=APP_PACKAGES,
+        per_page=per_page,
+        pages=pages,
+        concurrency=concurrency,
+    )
 
 
 # 1 ------------------------------------------------------------------------------------
@@ -113,15 +134,10 @@ def latency_known_total(settings: Settings) -> Outcome:
         pages = math.ceil(count / per_page)
         floor = _repeat(
             settings,
-            lambda: _timed_client(
-                "cf-naive-concurrent",
-                count,
-                url=server.url,
-                token=ACCESS_TOKEN,
-                path=APP_PACKAGES,
-                per_page=per_page,
-                pages=pages,
-                concurrency=CONCURRENCY,
+            lambda: float(
+                bare_cf_pages(
+                    server.url, expected=count, per_page=per_page, pages=pages, concurrency=CONCURRENCY
+                )["seconds"]
             ),
         )
     ideal = latency * (1 + math.ceil((pages - 1) / CONCURRENCY))
@@ -447,16 +463,7 @@ def rate_limit(settings: Settings) -> Outcome:
         for _ in range(settings.runs):
             time.sleep(window + 0.1)
             before = emulator.rate_limited
-            _timed_client(
-                "cf-naive-concurrent",
-                count,
-                url=server.url,
-                token=ACCESS_TOKEN,
-                path=APP_PACKAGES,
-                per_page=per_page,
-                pages=pages,
-                concurrency=CONCURRENCY,
-            )
+            bare_cf_pages(server.url, expected=count, per_page=per_page, pages=pages, concurrency=CONCURRENCY)
             naive.append(emulator.rate_limited - before)
     floor = (math.ceil(pages / limit) - 1) * window
     return Outcome(
