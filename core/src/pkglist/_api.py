@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncGenerator, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -28,9 +28,6 @@ from ._query import build_query, query_options
 from .text import closest
 
 __all__ = ["Prepared", "aiter_packages", "iter_packages", "prepare"]
-
-T = TypeVar("T")
-Item = TypeVar("Item")
 
 _OPTION_NAMES = tuple(field.name for field in attrs.fields(ListOptions))
 
