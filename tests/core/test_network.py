@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 import pkglist
 from pkglist.testing import serve
 from tests.support.servers import nginx_proxy, tinyproxy
+from tests.support.tls import issue_server_certificate
 
 from .toy import TOY_KEY, ToyEmulator, manager
 
@@ -36,13 +36,7 @@ def toy(url: str, **options: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    authority = trustme.CA()
-    certificate = authority.issue_cert("127.0.0.1", "localhost")
-    chain, key, ca_file = folder / "chain.pem", folder / "key.pem", folder / "ca.pem"
-    certificate.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    certificate.private_key_pem.write_to_path(str(key))
-    authority.cert_pem.write_to_path(str(ca_file))
+    _, chain, key, ca_file = issue_server_certificate(tmp_path_factory.mktemp("tls"))
     return chain, key, ca_file
 
 

@@ -12,6 +12,7 @@ import trustme
 from pkglist import _plugins
 from pkglist.cli import main
 from pkglist.testing import serve
+from tests.support.tls import issue_server_certificate
 
 from .toy import TOY_KEY, ToyEmulator, manager
 
@@ -25,14 +26,7 @@ def toy_plugins() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path, Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    authority = trustme.CA()
-    certificate = authority.issue_cert("127.0.0.1", "localhost")
-    chain, key, ca_file = folder / "chain.pem", folder / "key.pem", folder / "ca.pem"
-    certificate.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    certificate.private_key_pem.write_to_path(str(key))
-    authority.cert_pem.write_to_path(str(ca_file))
-    return authority, chain, key, ca_file
+    return issue_server_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-import trustme
 
 from pkglist.testing import EmulatorServer, Request, Response, serve
 from tests.support import servers
 from tests.support.oci import DOCKER_MANIFEST, MANIFEST_ACCEPT, OCI_MANIFEST, PushError, push_image
 from tests.support.servers import docker_registry, nginx_proxy, require_binary, tinyproxy
+from tests.support.tls import issue_server_certificate
 
 ITEMS = {"items": [{"name": f"package-{number}", "version": "1.0.0"} for number in range(100)]}
 
@@ -44,13 +44,7 @@ def upstream() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    authority = trustme.CA()
-    certificate = authority.issue_cert("127.0.0.1")
-    chain, key, ca_file = folder / "chain.pem", folder / "key.pem", folder / "ca.pem"
-    certificate.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    certificate.private_key_pem.write_to_path(str(key))
-    authority.cert_pem.write_to_path(str(ca_file))
+    _, chain, key, ca_file = issue_server_certificate(tmp_path_factory.mktemp("tls"))
     return chain, key, ca_file
 
 
