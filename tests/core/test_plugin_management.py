@@ -7,25 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.plugin_dirs import add_plugin, run_pkglist
+from tests.support.plugin_dirs import add_plugin, provider_source, run_pkglist
 
-GOOD = """
-import attrs
-import pkglist
-
-@attrs.frozen(kw_only=True)
-class Query(pkglist.Query):
-    pass
-
-class Extra(pkglist.Provider):
-    name = "extra"
-    listings = (pkglist.Listing(name="things", query=Query, help="Things.", max_page_size=10,
-                                paging=pkglist.PageNumber(items="items")),)
-
-@pkglist.hookimpl
-def pkglist_providers():
-    return [Extra()]
-"""
+GOOD = provider_source("extra", "things", "Things.")
 
 BROKEN = {
     "pkglist-broken-import": ("pkglist_broken_import", "import pkglist_does_not_exist\n"),
@@ -39,7 +23,7 @@ BROKEN = {
     ),
     "pkglist-zz-duplicate": (
         "pkglist_zz_duplicate",
-        GOOD.replace('name = "extra"', 'name = "harness"'),
+        provider_source("harness", "things", "Things."),
     ),
 }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.plugin_dirs import add_plugin, run_pkglist
+from tests.support.plugin_dirs import add_plugin, provider_source, run_pkglist
 
 PLUGINS = {"pkglist_harness", "pkglist_cloudfoundry", "pkglist_metabind"}
 #: What a listing needs and help does not.
@@ -26,23 +26,7 @@ with open(sys.argv[1], "w") as out:
 sys.exit(status)
 """
 
-EXTRA = """
-import attrs
-import pkglist
-
-@attrs.frozen(kw_only=True)
-class Query(pkglist.Query):
-    pass
-
-class Gadgets(pkglist.Provider):
-    name = "gadgets"
-    listings = (pkglist.Listing(name="all", query=Query, help="Every gadget.", max_page_size=10,
-                                paging=pkglist.PageNumber(items="items")),)
-
-@pkglist.hookimpl
-def pkglist_providers():
-    return [Gadgets()]
-"""
+EXTRA = provider_source("gadgets", "all", "Every gadget.")
 
 
 def imported_by(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:

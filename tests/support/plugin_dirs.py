@@ -11,6 +11,27 @@ import textwrap
 from pathlib import Path
 
 
+def provider_source(provider: str, listing: str, help: str) -> str:
+    """The source of a plugin module that adds ``provider`` with one page-numbered ``listing``."""
+    return f"""
+import attrs
+import pkglist
+
+@attrs.frozen(kw_only=True)
+class Query(pkglist.Query):
+    pass
+
+class Added(pkglist.Provider):
+    name = {provider!r}
+    listings = (pkglist.Listing(name={listing!r}, query=Query, help={help!r}, max_page_size=10,
+                                paging=pkglist.PageNumber(items="items")),)
+
+@pkglist.hookimpl
+def pkglist_providers():
+    return [Added()]
+"""
+
+
 def add_plugin(root: Path, dist: str, module: str, source: str, *, version: str = "1.0") -> Path:
     """Write ``module.py`` and the dist-info of distribution ``dist`` under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
