@@ -7,9 +7,9 @@ pages never leaves the window half empty), and hands the responses over in
 page order. Pages fetched ahead of their turn wait undecoded, at most a
 window's worth. Without a known last page every request past the end is
 wasted, so the window starts small and doubles with each page the listing
-proves to have, up to 8 (a listing of 1-3 pages sends at most 2 requests past
-its end, a longer one at most 8); with a known last page it goes straight to
-the limit.
+proves to have, up to 8, and counts every page asked for and not yet judged
+(a listing of 1-3 pages sends at most 2 requests past its end, a longer one at
+most 7); with a known last page it goes straight to the limit.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ._limiter import Limit
 __all__ = ["SPECULATIVE_DOUBLINGS", "Pipeline"]
 
 T = TypeVar("T")
-#: Without a known last page the window doubles from 1 at most this often: at most 8 requests
+#: Without a known last page the window doubles from 1 at most this often: fewer than 8 requests
 #: ever go past the end, however many the server could take (they would all be wasted).
 SPECULATIVE_DOUBLINGS = 3
 #: The bytes the pages fetched ahead may hold at once (judged by the size of the pages so far):
@@ -108,7 +108,9 @@ class Pipeline(Generic[T]):
         if pending >= max(2, AHEAD_BYTES // max(1, self._page_bytes())):
             return False  # bounded memory, whatever the window
         if self._bound is None:
-            return pending < window  # waiting pages count: at most a window past the end
+            # Every page asked for and not yet judged may lie past the end, the one handed over
+            # included (its "no more" is not known until it is consumed): at most a window of them.
+            return number - self._consumed <= window
         return pending < 2 * window  # at most a window waiting beside a window in flight
 
     def _fill(self) -> None:
