@@ -61,7 +61,11 @@ def compression(settings: Settings) -> Outcome:
             result = run()
             if result["items"] != count:
                 raise RuntimeError(f"{name} listed {result['items']} of {count}")
-            entries = [e for e in proxy.access_log_entries()[before:] if "/packages" in e.request]
+            entries = [
+                e
+                for e in proxy.access_log_entries(at_least=before + pages)[before:]
+                if "/packages" in e.request
+            ]
             read[name] = statistics.mean(entry.body_bytes_sent for entry in entries)
     ratio = read["pkglist"] / read["baseline"]
     return Outcome(

@@ -54,7 +54,11 @@ def upstream(emulator: ToyEmulator) -> Iterator[Any]:
 def test_compression_is_asked_for_and_used_through_nginx(emulator: ToyEmulator, upstream: Any) -> None:
     with nginx_proxy(upstream.url) as proxy:
         ids = toy(proxy.url, page_size=50, concurrency=4)
-        pages = [entry for entry in proxy.access_log_entries() if "/teams/" in entry.request]
+        pages = [
+            entry
+            for entry in proxy.access_log_entries(at_least=len(upstream.requests))
+            if "/teams/" in entry.request
+        ]
     assert ids == [item["id"] for item in emulator.items]
     assert len(pages) == 4
     assert all("gzip" in entry.accept_encoding for entry in pages)

@@ -69,10 +69,18 @@ class NginxProxy:
     url: str  # http://127.0.0.1:PORT
     access_log: Path
 
-    def access_log_entries(self) -> list[AccessLogEntry]:
-        """The requests nginx has finished answering, oldest first."""
+    def access_log_entries(self, at_least: int = 0, timeout: float = 5.0) -> list[AccessLogEntry]:
+        """The requests nginx has finished answering, oldest first. nginx writes a request's
+        line after it has sent the response, so a client can read its answer before the line is
+        there: wait up to ``timeout`` seconds for ``at_least`` lines (and return what there is
+        then, for the caller's assertion to show)."""
+        deadline = time.monotonic() + timeout
+        lines = self.access_log.read_text().splitlines()
+        while len(lines) < at_least and time.monotonic() < deadline:
+            time.sleep(0.01)
+            lines = self.access_log.read_text().splitlines()
         entries = []
-        for line in self.access_log.read_text().splitlines():
+        for line in lines:
             request, status, sent, accept, encoding = (
                 "" if field == "-" else field for field in line.split("\t")
             )

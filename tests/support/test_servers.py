@@ -159,7 +159,7 @@ def test_nginx_gzips_json_when_asked_and_logs_fewer_bytes(upstream: EmulatorServ
         text = client.get("/text", headers={"Accept-Encoding": "gzip"})
         # A request that came through a proxy (Via) is compressed too: gzip_proxied any.
         proxied = client.get("/items", headers={"Accept-Encoding": "gzip", "Via": "1.1 tinyproxy"})
-        entries = proxy.access_log_entries()
+        entries = proxy.access_log_entries(at_least=4)
 
     assert compressed.headers["Content-Encoding"] == "gzip"
     assert "Content-Encoding" not in plain.headers
@@ -177,7 +177,7 @@ def test_nginx_gzips_json_when_asked_and_logs_fewer_bytes(upstream: EmulatorServ
 def test_nginx_without_gzip_sends_bodies_as_they_are(upstream: EmulatorServer) -> None:
     with nginx_proxy(upstream.url, gzip=False) as proxy:
         response = httpx.get(proxy.url + "/items", headers={"Accept-Encoding": "gzip"})
-        (entry,) = proxy.access_log_entries()
+        (entry,) = proxy.access_log_entries(at_least=1)
     assert "Content-Encoding" not in response.headers
     assert response.json() == ITEMS
     assert (entry.content_encoding, entry.body_bytes_sent) == ("", len(response.content))
